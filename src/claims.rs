@@ -1,0 +1,204 @@
+//! Decoded tokens: the verified header and claims, with typed access to the claims
+//! Flask-JWT-Extended defines (`type`, `fresh`, `jti`, `csrf`, `exp`, `iat`, `nbf`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The `type` claim of a token.
+///
+/// As in Flask-JWT-Extended, a missing `type` is an access token, and an unknown type
+/// (say `"app"`) passes where an access token is required.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `"access"`, or no `type` claim.
+    Access,
+    /// `"refresh"`.
+    Refresh,
+    /// Any other string.
+    Other(Box<str>),
+}
+
+impl TokenType {
+    /// The claim value (`"access"` for a token without a `type` claim).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// `true` for every type but `refresh` (what `jwt_required()` accepts).
+    pub fn is_access(&self) -> bool {
+        !matches!(self, Self::Refresh)
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `fresh` claim of a token.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Freshness {
+    /// `true` or `false` (a missing claim is `false`).
+    Bool(bool),
+    /// A Unix timestamp (possibly fractional): fresh until then.
+    Until(f64),
+    /// Any other JSON value: never fresh.
+    Invalid,
+}
+
+impl Freshness {
+    /// Whether the token counts as fresh at `now` (seconds since the epoch, fractional):
+    /// `true`, or a timestamp that is at least `now`.
+    pub fn is_fresh_at(self, now: f64) -> bool {
+        match self {
+            Self::Bool(b) => b,
+            Self::Until(until) => until >= now,
+            Self::Invalid => false,
+        }
+    }
+}
+
+/// A verified token: its header and claims, as Flask-JWT-Extended's `get_jwt_header()`
+/// and `get_jwt()` return them, plus typed accessors.
+///
+/// ```
+/// use jwt_extended::{JwtManager, TokenType};
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .build()?;
+/// let token = manager.access_token("alice").claim("is_admin", true).fresh(true).create()?;
+/// let decoded = manager.decode_token(&token)?;
+/// assert_eq!(decoded.subject(), Some("alice"));
+/// assert_eq!(decoded.token_type(), &TokenType::Access);
+/// assert_eq!(decoded.claim("is_admin"), Some(&serde_json::json!(true)));
+/// assert!(decoded.jti().is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct DecodedToken {
+    pub(crate) header: Map<String, Value>,
+    pub(crate) claims: Map<String, Value>,
+    pub(crate) identity_claim: Arc<str>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) token_type: TokenType,
+    pub(crate) fresh: Freshness,
+    pub(crate) exp: Option<u64>,
+    pub(crate) iat: Option<u64>,
+    pub(crate) nbf: Option<u64>,
+}
+
+impl fmt::Debug for DecodedToken {
+    // Claims may hold personal data: print only their names.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodedToken")
+            .field("algorithm", &self.algorithm)
+            .field("token_type", &self.token_type)
+            .field("exp", &self.exp)
+            .field("claims", &self.claims.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DecodedToken {
+    /// The JOSE header (`alg`, `typ`, `kid`, and any extra headers).
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// All claims of the payload.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// One claim by name.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.claims.get(name)
+    }
+
+    /// Deserializes the claims into the application's own type.
+    ///
+    /// ```
+    /// # use jwt_extended::JwtManager;
+    /// #[derive(serde::Deserialize)]
+    /// struct Claims { sub: String, is_admin: bool }
+    ///
+    /// # let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+    /// let token = manager.access_token("alice").claim("is_admin", true).create()?;
+    /// let claims: Claims = manager.decode_token(&token)?.claims_as()?;
+    /// assert!(claims.is_admin && claims.sub == "alice");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.claims)
+    }
+
+    /// The identity claim (`sub` unless configured otherwise). It is always present in a
+    /// verified token; it is a string unless `verify_sub` was turned off.
+    pub fn identity(&self) -> &Value {
+        self.claims
+            .get(&*self.identity_claim)
+            .unwrap_or(&Value::Null)
+    }
+
+    /// The identity claim when it is a string.
+    pub fn subject(&self) -> Option<&str> {
+        self.identity().as_str()
+    }
+
+    /// The `jti` claim (the token's unique id), when present.
+    pub fn jti(&self) -> Option<&str> {
+        self.claims.get("jti").and_then(Value::as_str)
+    }
+
+    /// The `csrf` claim, when present.
+    pub fn csrf(&self) -> Option<&str> {
+        self.claims.get("csrf").and_then(Value::as_str)
+    }
+
+    /// The token type (`type` claim; `access` when absent).
+    pub fn token_type(&self) -> &TokenType {
+        &self.token_type
+    }
+
+    /// The `fresh` claim (`Bool(false)` when absent).
+    pub fn fresh(&self) -> Freshness {
+        self.fresh
+    }
+
+    /// `exp`, in seconds since the epoch, when present.
+    pub fn expires_at(&self) -> Option<u64> {
+        self.exp
+    }
+
+    /// `iat`, in seconds since the epoch, when present.
+    pub fn issued_at(&self) -> Option<u64> {
+        self.iat
+    }
+
+    /// `nbf`, in seconds since the epoch, when present.
+    pub fn not_before(&self) -> Option<u64> {
+        self.nbf
+    }
+
+    /// The algorithm the token was verified with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The `kid` header, when present.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}

@@ -1,0 +1,413 @@
+//! Token verification: one pass over the token, one header parse, one signature check,
+//! one claims parse, then Flask-JWT-Extended's (PyJWT's) claim checks with jsonwebtoken's
+//! gaps closed.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::claims::{DecodedToken, Freshness, TokenType};
+use crate::error::{ErrorKind, JwtError};
+use crate::keys::KeySet;
+
+/// How audiences and issuers are checked, and the other decode options.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodeConfig {
+    pub(crate) identity_claim: Arc<str>,
+    pub(crate) decode_audience: Option<Vec<String>>,
+    pub(crate) decode_issuer: Option<String>,
+    pub(crate) leeway: u64,
+    pub(crate) verify_sub: bool,
+    pub(crate) require_exp: bool,
+    pub(crate) max_token_len: usize,
+    pub(crate) max_header_len: usize,
+}
+
+/// The current time for one verification.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Now {
+    /// Whole seconds since the epoch (floor).
+    pub(crate) secs: u64,
+}
+
+/// The pieces of a compact JWS, checked for shape and size. Borrowed from the input.
+pub(crate) struct Parts<'a> {
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+    pub(crate) signing_input: &'a str,
+}
+
+pub(crate) fn split<'a>(token: &'a str, cfg: &DecodeConfig) -> Result<Parts<'a>, JwtError> {
+    if token.len() > cfg.max_token_len {
+        return Err(JwtError::invalid("Token is too large"));
+    }
+    let Some((signing_input, signature)) = token.rsplit_once('.') else {
+        return Err(JwtError::invalid("Not enough segments"));
+    };
+    let Some((header, payload)) = signing_input.split_once('.') else {
+        return Err(JwtError::invalid("Not enough segments"));
+    };
+    if payload.contains('.') {
+        return Err(JwtError::invalid("Too many segments"));
+    }
+    if header.len() > cfg.max_header_len {
+        return Err(JwtError::invalid("Token header is too large"));
+    }
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
+}
+
+/// Verifies the signature and the claims of `token`.
+///
+/// `allow_expired` skips only the `exp` comparison (FJE's `allow_expired`).
+pub(crate) fn decode(
+    token: &str,
+    cfg: &DecodeConfig,
+    keys: &KeySet,
+    now: Now,
+    allow_expired: bool,
+) -> Result<DecodedToken, JwtError> {
+    let parts = split(token, cfg)?;
+
+    // Header: base64 into a stack buffer (the segment is capped), then one JSON parse.
+    let mut buf = [0u8; 1024];
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(parts.header, &mut buf)
+        .map_err(|_| JwtError::invalid("Invalid header padding"))?;
+    let header = parse_object(&buf[..n]).map_err(|e| match e {
+        ParseError::NotObject => JwtError::invalid("Invalid header string: must be a json object"),
+        ParseError::Duplicate => {
+            JwtError::invalid("Invalid header string: duplicate header parameter")
+        }
+        ParseError::Syntax => JwtError::invalid("Invalid header string: invalid JSON"),
+    })?;
+
+    let alg = match header.get("alg") {
+        None => return Err(JwtError::invalid("Algorithm not specified")),
+        Some(Value::String(s)) => s.parse::<Algorithm>().ok(),
+        Some(_) => None,
+    };
+    let Some(alg) = alg.filter(|a| keys.accepts(*a)) else {
+        return Err(JwtError::invalid("The specified alg value is not allowed"));
+    };
+    if header.contains_key("crit") {
+        // RFC 7515 §4.1.11: we understand no extension, so any `crit` is refused.
+        return Err(JwtError::invalid(
+            "Unsupported critical header parameter (crit)",
+        ));
+    }
+    for name in ["kid", "typ", "cty"] {
+        if header.get(name).is_some_and(|v| !v.is_string()) {
+            return Err(JwtError::invalid(
+                "Invalid header string: kid, typ and cty must be strings",
+            ));
+        }
+    }
+    let kid = header.get("kid").and_then(Value::as_str);
+    let Some(key) = keys.select(kid, alg) else {
+        return Err(JwtError::invalid("The specified alg value is not allowed"));
+    };
+
+    let signature = URL_SAFE_NO_PAD
+        .decode(parts.signature)
+        .map_err(|_| JwtError::invalid("Invalid crypto padding"))?;
+    if !key.verify(
+        keys.provider,
+        alg,
+        parts.signing_input.as_bytes(),
+        &signature,
+    ) {
+        return Err(JwtError::invalid("Signature verification failed"));
+    }
+
+    // Payload: only now, after the signature, is it parsed.
+    let payload = URL_SAFE_NO_PAD
+        .decode(parts.payload)
+        .map_err(|_| JwtError::invalid("Invalid payload padding"))?;
+    let claims = parse_object(&payload).map_err(|e| match e {
+        ParseError::NotObject => JwtError::invalid("Invalid payload string: must be a json object"),
+        ParseError::Duplicate => JwtError::invalid("Invalid payload string: duplicate claim"),
+        ParseError::Syntax => JwtError::invalid("Invalid payload string: invalid JSON"),
+    })?;
+
+    check_claims(header, claims, alg, cfg, now, allow_expired)
+}
+
+/// PyJWT's claim checks, in PyJWT's order, then FJE's identity check.
+fn check_claims(
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    algorithm: Algorithm,
+    cfg: &DecodeConfig,
+    now: Now,
+    allow_expired: bool,
+) -> Result<DecodedToken, JwtError> {
+    if cfg.require_exp && !claims.contains_key("exp") {
+        return Err(JwtError::invalid("Token is missing the \"exp\" claim"));
+    }
+    let leeway = cfg.leeway;
+    let iat = match claims.get("iat") {
+        Some(v) => Some(
+            numeric_date(v, Round::Up)
+                .ok_or_else(|| JwtError::invalid("Issued At claim (iat) must be an integer."))?,
+        ),
+        None => None,
+    };
+    if iat.is_some_and(|iat| iat > now.secs.saturating_add(leeway)) {
+        return Err(JwtError::invalid("The token is not yet valid (iat)"));
+    }
+    let nbf = match claims.get("nbf") {
+        Some(v) => Some(
+            numeric_date(v, Round::Up)
+                .ok_or_else(|| JwtError::invalid("Not Before claim (nbf) must be an integer."))?,
+        ),
+        None => None,
+    };
+    if nbf.is_some_and(|nbf| nbf > now.secs.saturating_add(leeway)) {
+        return Err(JwtError::invalid("The token is not yet valid (nbf)"));
+    }
+    let exp =
+        match claims.get("exp") {
+            Some(v) => Some(numeric_date(v, Round::Down).ok_or_else(|| {
+                JwtError::invalid("Expiration Time claim (exp) must be an integer.")
+            })?),
+            None => None,
+        };
+    let expired = exp.is_some_and(|exp| exp.saturating_add(leeway) <= now.secs);
+
+    if let Some(issuer) = &cfg.decode_issuer {
+        match claims.get("iss") {
+            None => return Err(JwtError::invalid("Token is missing the \"iss\" claim")),
+            Some(Value::String(iss)) if iss == issuer => {}
+            Some(_) => return Err(JwtError::invalid("Invalid issuer")),
+        }
+    }
+    if let Some(audiences) = &cfg.decode_audience {
+        let matches = |a: &str| audiences.iter().any(|x| x == a);
+        match claims.get("aud") {
+            None => return Err(JwtError::invalid("Token is missing the \"aud\" claim")),
+            Some(Value::String(aud)) => {
+                if !matches(aud) {
+                    return Err(JwtError::invalid("Audience doesn't match"));
+                }
+            }
+            Some(Value::Array(list)) => {
+                if list.iter().any(|v| !v.is_string()) {
+                    return Err(JwtError::invalid("Invalid claim format in token"));
+                }
+                if !list.iter().filter_map(Value::as_str).any(matches) {
+                    return Err(JwtError::invalid("Audience doesn't match"));
+                }
+            }
+            Some(_) => return Err(JwtError::invalid("Invalid claim format in token")),
+        }
+    }
+    if cfg.verify_sub && claims.get("sub").is_some_and(|s| !s.is_string()) {
+        return Err(JwtError::invalid("Subject must be a string"));
+    }
+    if claims.get("jti").is_some_and(|j| !j.is_string()) {
+        return Err(JwtError::invalid("JWT ID must be a string"));
+    }
+    if !claims.contains_key(&*cfg.identity_claim) {
+        return Err(JwtError::new(
+            ErrorKind::InvalidToken,
+            format!("Missing claim: {}", cfg.identity_claim),
+        ));
+    }
+    if claims.get("csrf").is_some_and(|c| !c.is_string()) {
+        return Err(JwtError::invalid("Invalid claim format: csrf"));
+    }
+    let token_type = match claims.get("type") {
+        None => TokenType::Access,
+        Some(Value::String(t)) => match t.as_str() {
+            "access" => TokenType::Access,
+            "refresh" => TokenType::Refresh,
+            other => TokenType::Other(other.into()),
+        },
+        Some(_) => return Err(JwtError::invalid("Invalid claim format: type")),
+    };
+    let fresh = match claims.get("fresh") {
+        None => Freshness::Bool(false),
+        Some(Value::Bool(b)) => Freshness::Bool(*b),
+        Some(Value::Number(n)) => n.as_f64().map_or(Freshness::Invalid, Freshness::Until),
+        Some(_) => Freshness::Invalid,
+    };
+
+    let decoded = DecodedToken {
+        header,
+        claims,
+        identity_claim: cfg.identity_claim.clone(),
+        algorithm,
+        token_type,
+        fresh,
+        exp,
+        iat,
+        nbf,
+    };
+    if expired && !allow_expired {
+        return Err(
+            JwtError::new(ErrorKind::Expired, "Token has expired").with_token(Arc::new(decoded))
+        );
+    }
+    Ok(decoded)
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Round {
+    Up,
+    Down,
+}
+
+/// A NumericDate (RFC 7519): a non-negative JSON number that fits in `u64` seconds.
+/// Fractions round toward the safe side: `exp` down, `iat`/`nbf` up.
+pub(crate) fn numeric_date(v: &Value, round: Round) -> Option<u64> {
+    let Value::Number(n) = v else { return None };
+    if let Some(u) = n.as_u64() {
+        return Some(u);
+    }
+    if n.is_i64() {
+        return None; // negative
+    }
+    let f = n.as_f64()?;
+    // 2^64 is exactly representable; anything at or above it does not fit.
+    if !(0.0..18_446_744_073_709_551_616.0).contains(&f) {
+        return None;
+    }
+    let r = match round {
+        Round::Up => f.ceil(),
+        Round::Down => f.floor(),
+    };
+    // `r` is in [0, 2^64]; a cast saturates at u64::MAX.
+    Some(r as u64)
+}
+
+#[derive(Debug)]
+enum ParseError {
+    NotObject,
+    Duplicate,
+    Syntax,
+}
+
+/// Parses a JSON object, refusing duplicate member names (RFC 7519 §4, RFC 8725 §3.7).
+/// serde_json's default recursion limit (128) stays on.
+fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ParseError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        // Also catches a BOM, arrays, strings, numbers, null.
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(ParseError::NotObject),
+            Err(_) => Err(ParseError::Syntax),
+        };
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let map = NoDupMap.deserialize(&mut de).map_err(|e| {
+        if e.to_string().starts_with(DUPLICATE) {
+            ParseError::Duplicate
+        } else {
+            ParseError::Syntax
+        }
+    })?;
+    de.end().map_err(|_| ParseError::Syntax)?;
+    Ok(map)
+}
+
+const DUPLICATE: &str = "jwt-extended: duplicate member";
+
+struct NoDupMap;
+
+impl<'de> DeserializeSeed<'de> for NoDupMap {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDupMap {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value: Value = access.next_value()?;
+            if map.insert(key, value).is_some() {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+        }
+        Ok(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numeric_dates() {
+        assert_eq!(numeric_date(&json!(5), Round::Down), Some(5));
+        assert_eq!(numeric_date(&json!(u64::MAX), Round::Down), Some(u64::MAX));
+        assert_eq!(
+            numeric_date(&json!(i64::MAX), Round::Down),
+            Some(i64::MAX as u64)
+        );
+        assert_eq!(numeric_date(&json!(5.5), Round::Down), Some(5));
+        assert_eq!(numeric_date(&json!(5.5), Round::Up), Some(6));
+        assert_eq!(
+            numeric_date(&json!(9.9e9), Round::Down),
+            Some(9_900_000_000)
+        );
+        for bad in [
+            json!(-1),
+            json!(-0.5),
+            json!(1e300),
+            json!("5"),
+            json!(null),
+            json!(true),
+            json!({}),
+        ] {
+            assert_eq!(numeric_date(&bad, Round::Down), None, "{bad}");
+        }
+        let huge: Value = serde_json::from_str("100000000000000000000").unwrap();
+        assert_eq!(numeric_date(&huge, Round::Down), None);
+    }
+
+    #[test]
+    fn objects_only_and_no_duplicates() {
+        assert!(parse_object(br#"{"a":1,"b":{"a":2}}"#).is_ok());
+        assert!(matches!(
+            parse_object(br#"{"a":1,"a":2}"#),
+            Err(ParseError::Duplicate)
+        ));
+        assert!(matches!(parse_object(b"[1]"), Err(ParseError::NotObject)));
+        assert!(matches!(parse_object(b"null"), Err(ParseError::NotObject)));
+        assert!(matches!(
+            parse_object(b"\xEF\xBB\xBF{}"),
+            Err(ParseError::Syntax)
+        ));
+        assert!(matches!(parse_object(b"{} x"), Err(ParseError::Syntax)));
+        assert!(matches!(
+            parse_object(br#"{"a":"\ud800"}"#),
+            Err(ParseError::Syntax)
+        ));
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(matches!(
+            parse_object(deep.as_bytes()),
+            Err(ParseError::Syntax)
+        ));
+    }
+}

@@ -1,0 +1,647 @@
+//! [`JwtManager`] and its builder: configuration, token creation and verification.
+
+use std::fmt;
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use time::Duration;
+
+use crate::callbacks::{AdditionalClaims, AdditionalHeaders};
+use crate::claims::{DecodedToken, TokenType};
+use crate::clock::{Clock, SystemClock};
+use crate::decode::{self, DecodeConfig, Now};
+use crate::error::{ConfigError, JwtError};
+use crate::keys::{Key, KeySet, crypto_provider};
+use crate::token::{Audience, Identity, TokenBuilder};
+
+/// The maximum leeway accepted by the builder, in seconds.
+pub const MAX_LEEWAY_SECS: u64 = 300;
+
+/// Creates and verifies tokens the way Flask-JWT-Extended does; the hub every layer and
+/// guard of this crate works from.
+///
+/// Cheap to clone (one `Arc`). Build it once with [`JwtManager::builder`].
+///
+/// ```
+/// use jwt_extended::JwtManager;
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .build()?;
+///
+/// let access = manager.create_access_token("alice")?;
+/// let decoded = manager.decode_token(&access)?;
+/// assert_eq!(decoded.subject(), Some("alice"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtManager {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) keys: KeySet,
+    pub(crate) decode: DecodeConfig,
+    pub(crate) create: CreateConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) additional_claims: Option<Arc<dyn AdditionalClaims>>,
+    pub(crate) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+}
+
+pub(crate) struct CreateConfig {
+    pub(crate) access_expires: Option<Duration>,
+    pub(crate) refresh_expires: Option<Duration>,
+    pub(crate) identity_claim: Arc<str>,
+    pub(crate) encode_nbf: bool,
+    pub(crate) encode_audience: Option<Audience>,
+    pub(crate) encode_issuer: Option<String>,
+    pub(crate) csrf_protect: bool,
+    pub(crate) require_exp: bool,
+}
+
+impl fmt::Debug for JwtManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("JwtManager")
+            .field("algorithm", &inner.keys.primary.algorithm)
+            .field("keys", &(1 + inner.keys.by_kid.len()))
+            .field("access_expires", &inner.create.access_expires)
+            .field("refresh_expires", &inner.create.refresh_expires)
+            .field("identity_claim", &inner.create.identity_claim)
+            .field("leeway", &inner.decode.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtManager {
+    /// A builder with Flask-JWT-Extended's defaults.
+    pub fn builder() -> JwtManagerBuilder {
+        JwtManagerBuilder::default()
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// Creates an access token for `identity` with the configured defaults (not fresh,
+    /// `JWT_ACCESS_TOKEN_EXPIRES`).
+    pub fn create_access_token(&self, identity: impl Identity) -> Result<String, JwtError> {
+        self.access_token(identity).create()
+    }
+
+    /// Creates a refresh token for `identity` with the configured defaults.
+    pub fn create_refresh_token(&self, identity: impl Identity) -> Result<String, JwtError> {
+        self.refresh_token(identity).create()
+    }
+
+    /// Starts an access token with per-token options (fresh, expiry, claims, headers).
+    pub fn access_token(&self, identity: impl Identity) -> TokenBuilder<'_> {
+        TokenBuilder::new(self, identity.identity(), TokenType::Access)
+    }
+
+    /// Starts a refresh token with per-token options (expiry, claims, headers).
+    pub fn refresh_token(&self, identity: impl Identity) -> TokenBuilder<'_> {
+        TokenBuilder::new(self, identity.identity(), TokenType::Refresh)
+    }
+
+    /// Verifies a token: size, shape, algorithm, key (`kid`), signature, then the claims
+    /// (`iat`, `nbf`, `exp` with leeway, `iss`, `aud`, `sub`, `jti`, the identity claim).
+    ///
+    /// Like Flask-JWT-Extended's `decode_token`, it checks neither the token type, nor
+    /// freshness, nor the blocklist: the guards do.
+    pub fn decode_token(&self, token: &str) -> Result<DecodedToken, JwtError> {
+        decode::decode(
+            token,
+            &self.inner.decode,
+            &self.inner.keys,
+            self.now(),
+            false,
+        )
+    }
+
+    /// As [`decode_token`](Self::decode_token), but an expired token is returned rather than
+    /// refused (FJE's `allow_expired=True`). Every other check still applies.
+    pub fn decode_token_allow_expired(&self, token: &str) -> Result<DecodedToken, JwtError> {
+        decode::decode(
+            token,
+            &self.inner.decode,
+            &self.inner.keys,
+            self.now(),
+            true,
+        )
+    }
+
+    pub(crate) fn now(&self) -> Now {
+        Now {
+            secs: self.inner.clock.now().as_secs(),
+        }
+    }
+
+    /// The current time of the manager's clock, in seconds since the epoch (fractional).
+    pub fn now_f64(&self) -> f64 {
+        self.inner.clock.now().as_secs_f64()
+    }
+
+    /// The configured leeway in seconds.
+    pub fn leeway(&self) -> u64 {
+        self.inner.decode.leeway
+    }
+
+    /// The name of the identity claim (`sub` by default).
+    pub fn identity_claim(&self) -> &str {
+        &self.inner.create.identity_claim
+    }
+}
+
+/// Builds a [`JwtManager`]. Every option defaults to Flask-JWT-Extended's default and is
+/// checked by [`build`](Self::build).
+///
+/// ```
+/// use jwt_extended::{Algorithm, JwtManager};
+/// use time::Duration;
+///
+/// let manager = JwtManager::builder()
+///     .algorithm(Algorithm::HS512)
+///     .secret("a-much-longer-example-secret-because-hs512-wants-64-bytes-of-key!!")
+///     .access_expires(Duration::minutes(5))
+///     .refresh_expires(Duration::days(7))
+///     .decode_audience(["api"])
+///     .encode_audience("api")
+///     .leeway(10)
+///     .build()?;
+/// # Ok::<(), jwt_extended::ConfigError>(())
+/// ```
+#[must_use]
+pub struct JwtManagerBuilder {
+    algorithm: Algorithm,
+    secret: Option<Vec<u8>>,
+    private_pem: Option<Vec<u8>>,
+    public_pem: Option<Vec<u8>>,
+    key: Option<Key>,
+    verification_keys: Vec<Key>,
+    decode_algorithms: Vec<Algorithm>,
+    access_expires: Option<Duration>,
+    refresh_expires: Option<Duration>,
+    accept_non_expiring: bool,
+    identity_claim: String,
+    encode_nbf: bool,
+    encode_audience: Option<Audience>,
+    encode_issuer: Option<String>,
+    decode_audience: Option<Vec<String>>,
+    decode_issuer: Option<String>,
+    leeway: u64,
+    verify_sub: bool,
+    csrf_protect: bool,
+    max_token_len: usize,
+    clock: Arc<dyn Clock>,
+    additional_claims: Option<Arc<dyn AdditionalClaims>>,
+    additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+}
+
+impl fmt::Debug for JwtManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtManagerBuilder")
+            .field("algorithm", &self.algorithm)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "private_pem",
+                &self.private_pem.as_ref().map(|_| "[redacted]"),
+            )
+            .field("access_expires", &self.access_expires)
+            .field("refresh_expires", &self.refresh_expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for JwtManagerBuilder {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::HS256,
+            secret: None,
+            private_pem: None,
+            public_pem: None,
+            key: None,
+            verification_keys: Vec::new(),
+            decode_algorithms: Vec::new(),
+            access_expires: Some(Duration::minutes(15)),
+            refresh_expires: Some(Duration::days(30)),
+            accept_non_expiring: false,
+            identity_claim: "sub".into(),
+            encode_nbf: true,
+            encode_audience: None,
+            encode_issuer: None,
+            decode_audience: None,
+            decode_issuer: None,
+            leeway: 0,
+            verify_sub: true,
+            csrf_protect: true,
+            max_token_len: 8 * 1024,
+            clock: Arc::new(SystemClock),
+            additional_claims: None,
+            additional_headers: None,
+        }
+    }
+}
+
+impl JwtManagerBuilder {
+    /// The signing algorithm (`JWT_ALGORITHM`). Defaults to `HS256`.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The HMAC secret (`JWT_SECRET_KEY`), for HS256/384/512. At least 32/48/64 bytes.
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// The PEM private key (`JWT_PRIVATE_KEY`), for asymmetric algorithms.
+    pub fn private_key_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.private_pem = Some(pem.as_ref().to_vec());
+        self
+    }
+
+    /// The PEM public key (`JWT_PUBLIC_KEY`), for asymmetric algorithms.
+    pub fn public_key_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.public_pem = Some(pem.as_ref().to_vec());
+        self
+    }
+
+    /// The current key, for signing and verifying (replaces `secret` / PEM options).
+    /// Give it a `kid` to rotate keys.
+    pub fn key(mut self, key: Key) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// An additional verification key, selected by its `kid` (which it must have): a retired
+    /// key whose tokens are still accepted, or another issuer's public key.
+    pub fn verification_key(mut self, key: Key) -> Self {
+        self.verification_keys.push(key);
+        self
+    }
+
+    /// More algorithms accepted with the current key (`JWT_DECODE_ALGORITHMS`); they must be
+    /// of the key's family. The signing algorithm is always accepted.
+    pub fn decode_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.decode_algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Lifetime of access tokens (`JWT_ACCESS_TOKEN_EXPIRES`). Defaults to 15 minutes.
+    /// Zero or negative is a configuration error.
+    pub fn access_expires(mut self, duration: Duration) -> Self {
+        self.access_expires = Some(duration);
+        self
+    }
+
+    /// Access tokens carry no `exp` (`JWT_ACCESS_TOKEN_EXPIRES = False`). Implies
+    /// [`accept_non_expiring_tokens`](Self::accept_non_expiring_tokens).
+    pub fn access_never_expires(mut self) -> Self {
+        self.access_expires = None;
+        self
+    }
+
+    /// Lifetime of refresh tokens (`JWT_REFRESH_TOKEN_EXPIRES`). Defaults to 30 days.
+    pub fn refresh_expires(mut self, duration: Duration) -> Self {
+        self.refresh_expires = Some(duration);
+        self
+    }
+
+    /// Refresh tokens carry no `exp`. Implies
+    /// [`accept_non_expiring_tokens`](Self::accept_non_expiring_tokens).
+    pub fn refresh_never_expires(mut self) -> Self {
+        self.refresh_expires = None;
+        self
+    }
+
+    /// Accept tokens without an `exp` claim. Off by default: a token that never expires
+    /// cannot be revoked for good, so it must be asked for (a deliberate deviation from
+    /// Flask-JWT-Extended, which accepts them).
+    pub fn accept_non_expiring_tokens(mut self, accept: bool) -> Self {
+        self.accept_non_expiring = accept;
+        self
+    }
+
+    /// The claim holding the identity (`JWT_IDENTITY_CLAIM`). Defaults to `sub`.
+    pub fn identity_claim(mut self, name: impl Into<String>) -> Self {
+        self.identity_claim = name.into();
+        self
+    }
+
+    /// Write `nbf` (= `iat`) into new tokens (`JWT_ENCODE_NBF`). Defaults to `true`.
+    pub fn encode_nbf(mut self, encode: bool) -> Self {
+        self.encode_nbf = encode;
+        self
+    }
+
+    /// The `aud` written into new tokens (`JWT_ENCODE_AUDIENCE`), one string.
+    pub fn encode_audience(mut self, audience: impl Into<String>) -> Self {
+        self.encode_audience = Some(Audience::One(audience.into()));
+        self
+    }
+
+    /// The `aud` written into new tokens, as a list.
+    pub fn encode_audiences<S: Into<String>>(
+        mut self,
+        audiences: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.encode_audience = Some(Audience::Many(
+            audiences.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
+
+    /// The `iss` written into new tokens (`JWT_ENCODE_ISSUER`).
+    pub fn encode_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.encode_issuer = Some(issuer.into());
+        self
+    }
+
+    /// Accepted audiences (`JWT_DECODE_AUDIENCE`). When set, `aud` is required and one of
+    /// its values must be in this list; when unset, `aud` is not checked.
+    pub fn decode_audience<S: Into<String>>(
+        mut self,
+        audiences: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.decode_audience = Some(audiences.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The required issuer (`JWT_DECODE_ISSUER`). When set, `iss` is required and must equal it.
+    pub fn decode_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.decode_issuer = Some(issuer.into());
+        self
+    }
+
+    /// Leeway for `exp`, `nbf` and `iat`, in seconds (`JWT_DECODE_LEEWAY`). Defaults to 0;
+    /// at most 300.
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// Require a `sub` claim to be a string (`JWT_VERIFY_SUB`). Defaults to `true`.
+    pub fn verify_sub(mut self, verify: bool) -> Self {
+        self.verify_sub = verify;
+        self
+    }
+
+    /// Double-submit CSRF protection for cookie tokens (`JWT_COOKIE_CSRF_PROTECT`); when on,
+    /// every new token carries a `csrf` claim, as in Flask-JWT-Extended. Defaults to `true`.
+    pub fn csrf_protect(mut self, protect: bool) -> Self {
+        self.csrf_protect = protect;
+        self
+    }
+
+    /// The largest token accepted, in bytes. Defaults to 8 KiB; larger tokens are refused
+    /// before any decoding.
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_token_len = bytes;
+        self
+    }
+
+    /// The clock (defaults to [`SystemClock`]); tests pass a [`MockClock`](crate::MockClock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Extra claims for every new token, from the identity (`additional_claims_loader`).
+    /// Claims given to a [`TokenBuilder`] win on conflict.
+    pub fn additional_claims(mut self, loader: impl AdditionalClaims) -> Self {
+        self.additional_claims = Some(Arc::new(loader));
+        self
+    }
+
+    /// Extra headers for every new token, from the identity (`additional_headers_loader`).
+    pub fn additional_headers(mut self, loader: impl AdditionalHeaders) -> Self {
+        self.additional_headers = Some(Arc::new(loader));
+        self
+    }
+
+    /// Reads Flask-JWT-Extended's `JWT_*` environment variables over the current settings:
+    /// `JWT_SECRET_KEY`, `JWT_ALGORITHM`, `JWT_PRIVATE_KEY`, `JWT_PUBLIC_KEY`,
+    /// `JWT_DECODE_ALGORITHMS`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`
+    /// (seconds, or `false` for none), `JWT_IDENTITY_CLAIM`, `JWT_ENCODE_NBF`,
+    /// `JWT_ENCODE_AUDIENCE`, `JWT_ENCODE_ISSUER`, `JWT_DECODE_AUDIENCE` (comma-separated),
+    /// `JWT_DECODE_ISSUER`, `JWT_DECODE_LEEWAY`, `JWT_VERIFY_SUB`, `JWT_COOKIE_CSRF_PROTECT`.
+    /// Unset variables leave the setting alone; a bad value is a [`ConfigError::Env`].
+    pub fn from_env(self) -> Result<Self, ConfigError> {
+        self.from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`from_env`](Self::from_env), reading variables through `lookup`.
+    ///
+    /// ```
+    /// use jwt_extended::JwtManager;
+    ///
+    /// let vars = [("JWT_SECRET_KEY", "an-example-secret-of-at-least-32-bytes!"), ("JWT_ACCESS_TOKEN_EXPIRES", "300")];
+    /// let manager = JwtManager::builder()
+    ///     .from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))?
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn from_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        fn bad(name: &'static str, reason: impl Into<String>) -> ConfigError {
+            ConfigError::Env {
+                name,
+                reason: reason.into(),
+            }
+        }
+        fn parse_bool(name: &'static str, v: &str) -> Result<bool, ConfigError> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(bad(name, "expected true or false")),
+            }
+        }
+        fn parse_expiry(name: &'static str, v: &str) -> Result<Option<Duration>, ConfigError> {
+            let v = v.trim();
+            if v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("none") {
+                return Ok(None);
+            }
+            let secs: i64 = v
+                .parse()
+                .map_err(|_| bad(name, "expected a whole number of seconds, or `false`"))?;
+            if secs <= 0 {
+                return Err(bad(
+                    name,
+                    "must be greater than zero (use `false` for no expiry)",
+                ));
+            }
+            Ok(Some(Duration::seconds(secs)))
+        }
+        fn parse_alg(name: &'static str, v: &str) -> Result<Algorithm, ConfigError> {
+            v.trim().parse().map_err(|_| bad(name, "unknown algorithm"))
+        }
+        fn list(v: &str) -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        }
+
+        if let Some(v) = lookup("JWT_ALGORITHM") {
+            self.algorithm = parse_alg("JWT_ALGORITHM", &v)?;
+        }
+        if let Some(v) = lookup("JWT_SECRET_KEY") {
+            self.secret = Some(v.into_bytes());
+        }
+        if let Some(v) = lookup("JWT_PRIVATE_KEY") {
+            self.private_pem = Some(v.into_bytes());
+        }
+        if let Some(v) = lookup("JWT_PUBLIC_KEY") {
+            self.public_pem = Some(v.into_bytes());
+        }
+        if let Some(v) = lookup("JWT_DECODE_ALGORITHMS") {
+            self.decode_algorithms = list(&v)
+                .iter()
+                .map(|a| parse_alg("JWT_DECODE_ALGORITHMS", a))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = lookup("JWT_ACCESS_TOKEN_EXPIRES") {
+            self.access_expires = parse_expiry("JWT_ACCESS_TOKEN_EXPIRES", &v)?;
+        }
+        if let Some(v) = lookup("JWT_REFRESH_TOKEN_EXPIRES") {
+            self.refresh_expires = parse_expiry("JWT_REFRESH_TOKEN_EXPIRES", &v)?;
+        }
+        if let Some(v) = lookup("JWT_IDENTITY_CLAIM") {
+            self.identity_claim = v.trim().to_owned();
+        }
+        if let Some(v) = lookup("JWT_ENCODE_NBF") {
+            self.encode_nbf = parse_bool("JWT_ENCODE_NBF", &v)?;
+        }
+        if let Some(v) = lookup("JWT_ENCODE_AUDIENCE") {
+            let mut l = list(&v);
+            self.encode_audience = match l.len() {
+                0 => None,
+                1 => l.pop().map(Audience::One),
+                _ => Some(Audience::Many(l)),
+            };
+        }
+        if let Some(v) = lookup("JWT_ENCODE_ISSUER") {
+            self.encode_issuer = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = lookup("JWT_DECODE_AUDIENCE") {
+            let l = list(&v);
+            self.decode_audience = (!l.is_empty()).then_some(l);
+        }
+        if let Some(v) = lookup("JWT_DECODE_ISSUER") {
+            self.decode_issuer = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = lookup("JWT_DECODE_LEEWAY") {
+            self.leeway = v
+                .trim()
+                .parse()
+                .map_err(|_| bad("JWT_DECODE_LEEWAY", "expected a whole number of seconds"))?;
+        }
+        if let Some(v) = lookup("JWT_VERIFY_SUB") {
+            self.verify_sub = parse_bool("JWT_VERIFY_SUB", &v)?;
+        }
+        if let Some(v) = lookup("JWT_COOKIE_CSRF_PROTECT") {
+            self.csrf_protect = parse_bool("JWT_COOKIE_CSRF_PROTECT", &v)?;
+        }
+        Ok(self)
+    }
+
+    /// Checks every option and builds the manager. Keys are parsed and each signing key
+    /// signs and verifies once, so a manager that builds is a manager that works.
+    pub fn build(self) -> Result<JwtManager, ConfigError> {
+        let provider = crypto_provider()?;
+        if self.access_expires.is_some_and(|d| d <= Duration::ZERO) {
+            return Err(ConfigError::NonPositiveExpiry("access token expiry"));
+        }
+        if self.refresh_expires.is_some_and(|d| d <= Duration::ZERO) {
+            return Err(ConfigError::NonPositiveExpiry("refresh token expiry"));
+        }
+        if self.leeway > MAX_LEEWAY_SECS {
+            return Err(ConfigError::LeewayTooLarge(self.leeway));
+        }
+        if self.identity_claim.is_empty() {
+            return Err(ConfigError::InvalidOption {
+                option: "identity_claim",
+                reason: "must not be empty".into(),
+            });
+        }
+        if !(64..=1024 * 1024).contains(&self.max_token_len) {
+            return Err(ConfigError::InvalidOption {
+                option: "max_token_len",
+                reason: "must be between 64 bytes and 1 MiB".into(),
+            });
+        }
+        let primary = match self.key {
+            Some(key) => key,
+            None => match self.algorithm.family() {
+                jsonwebtoken::AlgorithmFamily::Hmac => {
+                    let secret = self.secret.ok_or(ConfigError::MissingKey)?;
+                    Key::hmac(self.algorithm, secret)?
+                }
+                _ => {
+                    let public = self.public_pem.ok_or(ConfigError::MissingKey)?;
+                    match self.private_pem {
+                        Some(private) => Key::from_pem(self.algorithm, private, public)?,
+                        None => Key::public_pem(self.algorithm, public)?,
+                    }
+                }
+            },
+        };
+        let keys = KeySet::build(
+            provider,
+            primary,
+            &self.decode_algorithms,
+            self.verification_keys,
+        )?;
+        let require_exp = !(self.accept_non_expiring
+            || self.access_expires.is_none()
+            || self.refresh_expires.is_none());
+        let identity_claim: Arc<str> = self.identity_claim.into();
+        Ok(JwtManager {
+            inner: Arc::new(Inner {
+                keys,
+                decode: DecodeConfig {
+                    identity_claim: identity_claim.clone(),
+                    decode_audience: self.decode_audience,
+                    decode_issuer: self.decode_issuer,
+                    leeway: self.leeway,
+                    verify_sub: self.verify_sub,
+                    require_exp,
+                    max_token_len: self.max_token_len,
+                    max_header_len: 1024,
+                },
+                create: CreateConfig {
+                    access_expires: self.access_expires,
+                    refresh_expires: self.refresh_expires,
+                    identity_claim,
+                    encode_nbf: self.encode_nbf,
+                    encode_audience: self.encode_audience,
+                    encode_issuer: self.encode_issuer,
+                    csrf_protect: self.csrf_protect,
+                    require_exp,
+                },
+                clock: self.clock,
+                additional_claims: self.additional_claims,
+                additional_headers: self.additional_headers,
+            }),
+        })
+    }
+}
+
+#[cfg(all(test, not(any(feature = "aws-lc-rs", feature = "rust-crypto"))))]
+mod no_backend_tests {
+    use super::*;
+
+    #[test]
+    fn build_without_a_crypto_backend_is_an_error_not_a_panic() {
+        let err = JwtManager::builder()
+            .secret("an-example-secret-of-at-least-32-bytes!")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::NoCryptoBackend));
+    }
+}
