@@ -43,6 +43,7 @@ mod decode;
 mod error;
 mod keys;
 mod manager;
+pub mod store;
 mod token;
 
 pub use callbacks::{AdditionalClaims, AdditionalHeaders};
