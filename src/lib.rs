@@ -41,18 +41,33 @@ mod claims;
 mod clock;
 mod decode;
 mod error;
+mod guard;
+pub mod integrations;
 mod keys;
+mod layer;
+mod locations;
 mod manager;
+mod require;
+mod response;
+mod revocation;
 pub mod store;
 mod token;
 
-pub use callbacks::{AdditionalClaims, AdditionalHeaders};
+pub use callbacks::{AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, UserLoader};
 pub use claims::{DecodedToken, Freshness, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
+pub use guard::{
+    AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
+    OptionalJwt, RefreshJwtRequired,
+};
 pub use jsonwebtoken::Algorithm;
 pub use keys::Key;
+pub use layer::{JwtLayer, JwtService};
+pub use locations::TokenLocation;
 pub use manager::{JwtManager, JwtManagerBuilder, MAX_LEEWAY_SECS};
+pub use require::{RequireJwt, RequireJwtLayer, ResponseBody, ResponseFuture};
+pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
 pub use token::{Identity, TokenBuilder};
 
 #[cfg(doctest)]

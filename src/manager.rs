@@ -6,12 +6,19 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 use time::Duration;
 
-use crate::callbacks::{AdditionalClaims, AdditionalHeaders};
+use crate::callbacks::{
+    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, Erased, ErasedUserLoader,
+    UserLoader,
+};
 use crate::claims::{DecodedToken, TokenType};
 use crate::clock::{Clock, SystemClock};
 use crate::decode::{self, DecodeConfig, Now};
 use crate::error::{ConfigError, JwtError};
 use crate::keys::{Key, KeySet, crypto_provider};
+use crate::layer::JwtLayer;
+use crate::locations::{HeaderConfig, TokenLocation};
+use crate::response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+use crate::store::RevocationStore;
 use crate::token::{Audience, Identity, TokenBuilder};
 
 /// The maximum leeway accepted by the builder, in seconds.
@@ -46,6 +53,19 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) additional_claims: Option<Arc<dyn AdditionalClaims>>,
     pub(crate) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    pub(crate) guard: GuardConfig,
+}
+
+/// What the guards need: locations, callbacks, the store and the responder.
+pub(crate) struct GuardConfig {
+    pub(crate) locations: Arc<[TokenLocation]>,
+    pub(crate) header: HeaderConfig,
+    pub(crate) responder: Arc<dyn ErrorResponder>,
+    pub(crate) user_loader: Option<Arc<dyn ErasedUserLoader>>,
+    pub(crate) blocklist: Option<Arc<dyn Blocklist>>,
+    pub(crate) claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
+    pub(crate) store: Option<Arc<dyn RevocationStore>>,
+    pub(crate) skew_margin: u64,
 }
 
 pub(crate) struct CreateConfig {
@@ -69,6 +89,8 @@ impl fmt::Debug for JwtManager {
             .field("refresh_expires", &inner.create.refresh_expires)
             .field("identity_claim", &inner.create.identity_claim)
             .field("leeway", &inner.decode.leeway)
+            .field("locations", &inner.guard.locations)
+            .field("revocation_store", &inner.guard.store)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +151,26 @@ impl JwtManager {
             self.now(),
             true,
         )
+    }
+
+    /// Verifies a token for the guards, sharing the result.
+    pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+        self.decode_token(token).map(Arc::new)
+    }
+
+    /// A [`JwtLayer`] adding this manager to every request, for the guards.
+    pub fn layer(&self) -> JwtLayer {
+        JwtLayer::new(self.clone())
+    }
+
+    /// The default token locations (`JWT_TOKEN_LOCATION`).
+    pub fn token_locations(&self) -> &[TokenLocation] {
+        &self.inner.guard.locations
+    }
+
+    /// The response the manager's [`ErrorResponder`] gives `error`.
+    pub fn error_response(&self, error: &JwtError) -> http::Response<bytes::Bytes> {
+        self.inner.guard.responder.respond(error)
     }
 
     pub(crate) fn now(&self) -> Now {
@@ -196,6 +238,17 @@ pub struct JwtManagerBuilder {
     clock: Arc<dyn Clock>,
     additional_claims: Option<Arc<dyn AdditionalClaims>>,
     additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    locations: Vec<TokenLocation>,
+    header_name: String,
+    header_type: String,
+    error_key: String,
+    error_style: ErrorStyle,
+    responder: Option<Arc<dyn ErrorResponder>>,
+    user_loader: Option<Arc<dyn ErasedUserLoader>>,
+    blocklist: Option<Arc<dyn Blocklist>>,
+    claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
+    store: Option<Arc<dyn RevocationStore>>,
+    skew_margin: u64,
 }
 
 impl fmt::Debug for JwtManagerBuilder {
@@ -239,6 +292,17 @@ impl Default for JwtManagerBuilder {
             clock: Arc::new(SystemClock),
             additional_claims: None,
             additional_headers: None,
+            locations: vec![TokenLocation::Headers],
+            header_name: "Authorization".into(),
+            header_type: "Bearer".into(),
+            error_key: "msg".into(),
+            error_style: ErrorStyle::Flask,
+            responder: None,
+            user_loader: None,
+            blocklist: None,
+            claims_verifier: None,
+            store: None,
+            skew_margin: 60,
         }
     }
 }
@@ -421,6 +485,83 @@ impl JwtManagerBuilder {
         self
     }
 
+    /// Where tokens are looked for, in order (`JWT_TOKEN_LOCATION`). Defaults to headers.
+    pub fn token_locations(mut self, locations: impl IntoIterator<Item = TokenLocation>) -> Self {
+        self.locations = locations.into_iter().collect();
+        self
+    }
+
+    /// The header carrying the token (`JWT_HEADER_NAME`). Defaults to `Authorization`.
+    pub fn header_name(mut self, name: impl Into<String>) -> Self {
+        self.header_name = name.into();
+        self
+    }
+
+    /// The scheme before the token in that header (`JWT_HEADER_TYPE`). Defaults to
+    /// `Bearer`; empty means the bare token. Matched case-insensitively.
+    pub fn header_type(mut self, scheme: impl Into<String>) -> Self {
+        self.header_type = scheme.into();
+        self
+    }
+
+    /// The key of the message in error bodies (`JWT_ERROR_MESSAGE_KEY`). Defaults to `msg`.
+    pub fn error_message_key(mut self, key: impl Into<String>) -> Self {
+        self.error_key = key.into();
+        self
+    }
+
+    /// The statuses and `WWW-Authenticate` values of the default error responses:
+    /// [`ErrorStyle::Flask`] (default) or [`ErrorStyle::Rfc6750`].
+    pub fn error_style(mut self, style: ErrorStyle) -> Self {
+        self.error_style = style;
+        self
+    }
+
+    /// Replaces the default error responses altogether.
+    pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
+        self.responder = Some(Arc::new(responder));
+        self
+    }
+
+    /// Loads the application's user for every verified token (`user_lookup_loader`).
+    pub fn user_loader(mut self, loader: impl UserLoader) -> Self {
+        self.user_loader = Some(Arc::new(Erased(loader)));
+        self
+    }
+
+    /// A revocation callback (`token_in_blocklist_loader`), checked after the revocation
+    /// store.
+    pub fn blocklist(mut self, blocklist: impl Blocklist) -> Self {
+        self.blocklist = Some(Arc::new(blocklist));
+        self
+    }
+
+    /// A claims check run after the built-in ones (`token_verification_loader`).
+    pub fn claims_verifier(mut self, verifier: impl ClaimsVerifier) -> Self {
+        self.claims_verifier = Some(Arc::new(verifier));
+        self
+    }
+
+    /// The revocation store every guard consults and
+    /// [`JwtManager::revoke_token`] writes to.
+    pub fn revocation_store(mut self, store: impl RevocationStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// As [`revocation_store`](Self::revocation_store), for a store already shared.
+    pub fn revocation_store_shared(mut self, store: Arc<dyn RevocationStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Extra seconds a revocation is kept past `exp + leeway`, for clock skew between
+    /// instances. Defaults to 60.
+    pub fn revocation_skew_margin(mut self, seconds: u64) -> Self {
+        self.skew_margin = seconds;
+        self
+    }
+
     /// Reads Flask-JWT-Extended's `JWT_*` environment variables over the current settings:
     /// `JWT_SECRET_KEY`, `JWT_ALGORITHM`, `JWT_PRIVATE_KEY`, `JWT_PUBLIC_KEY`,
     /// `JWT_DECODE_ALGORITHMS`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`
@@ -547,6 +688,24 @@ impl JwtManagerBuilder {
         if let Some(v) = lookup("JWT_COOKIE_CSRF_PROTECT") {
             self.csrf_protect = parse_bool("JWT_COOKIE_CSRF_PROTECT", &v)?;
         }
+        if let Some(v) = lookup("JWT_TOKEN_LOCATION") {
+            self.locations = list(&v)
+                .iter()
+                .map(|l| {
+                    l.parse()
+                        .map_err(|e: ConfigError| bad("JWT_TOKEN_LOCATION", e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = lookup("JWT_HEADER_NAME") {
+            self.header_name = v.trim().to_owned();
+        }
+        if let Some(v) = lookup("JWT_HEADER_TYPE") {
+            self.header_type = v.trim().to_owned();
+        }
+        if let Some(v) = lookup("JWT_ERROR_MESSAGE_KEY") {
+            self.error_key = v.trim().to_owned();
+        }
         Ok(self)
     }
 
@@ -600,6 +759,25 @@ impl JwtManagerBuilder {
         let require_exp = !(self.accept_non_expiring
             || self.access_expires.is_none()
             || self.refresh_expires.is_none());
+        if self.locations.is_empty() {
+            return Err(ConfigError::InvalidOption {
+                option: "token_locations",
+                reason: "at least one location is required".into(),
+            });
+        }
+        let mut locations: Vec<TokenLocation> = Vec::with_capacity(self.locations.len());
+        for l in self.locations {
+            if !locations.contains(&l) {
+                locations.push(l);
+            }
+        }
+        let header = HeaderConfig::new(&self.header_name, &self.header_type)?;
+        let responder = self.responder.unwrap_or_else(|| {
+            Arc::new(DefaultErrorResponder::new(
+                self.error_key.as_str(),
+                self.error_style,
+            ))
+        });
         let identity_claim: Arc<str> = self.identity_claim.into();
         Ok(JwtManager {
             inner: Arc::new(Inner {
@@ -627,6 +805,16 @@ impl JwtManagerBuilder {
                 clock: self.clock,
                 additional_claims: self.additional_claims,
                 additional_headers: self.additional_headers,
+                guard: GuardConfig {
+                    locations: locations.into(),
+                    header,
+                    responder,
+                    user_loader: self.user_loader,
+                    blocklist: self.blocklist,
+                    claims_verifier: self.claims_verifier,
+                    store: self.store,
+                    skew_margin: self.skew_margin,
+                },
             }),
         })
     }

@@ -1,0 +1,112 @@
+//! axum: the guards are extractors, and rejections are responses.
+//!
+//! ```
+//! use axum::{Router, routing::{get, post}};
+//! use jwt_extended::{FreshJwtRequired, JwtManager, JwtRequired, OptionalJwt};
+//!
+//! async fn protected(jwt: JwtRequired) -> String {
+//!     format!("logged in as {}", jwt.subject().unwrap_or_default())
+//! }
+//! async fn maybe(jwt: Option<JwtRequired>) -> String {
+//!     jwt.and_then(|j| j.subject().map(String::from)).unwrap_or_else(|| "anonymous".into())
+//! }
+//! async fn fresh(_: FreshJwtRequired) -> &'static str { "fresh ok" }
+//!
+//! let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build().unwrap();
+//! let app: Router = Router::new()
+//!     .route("/protected", get(protected))
+//!     .route("/maybe", get(maybe))
+//!     .route("/fresh", post(fresh))
+//!     .layer(manager.layer());
+//! ```
+//!
+//! A guard used without the layer answers `500` with a hint ("is `JwtLayer` installed?"),
+//! never `401`.
+
+use axum_core::body::Body;
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::guard::{
+    AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, OptionalJwt,
+    RefreshJwtRequired,
+};
+
+impl IntoResponse for JwtRejection {
+    fn into_response(self) -> Response {
+        JwtRejection::into_response(self).map(Body::from)
+    }
+}
+
+macro_rules! extractor {
+    ($name:ident) => {
+        impl<S, C> FromRequestParts<S> for $name<C>
+        where
+            S: Send + Sync,
+            C: DeserializeOwned + Send + Sync + 'static,
+        {
+            type Rejection = JwtRejection;
+
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+                Self::from_parts(parts).await
+            }
+        }
+    };
+}
+
+extractor!(JwtRequired);
+extractor!(FreshJwtRequired);
+extractor!(RefreshJwtRequired);
+extractor!(AnyJwtRequired);
+
+impl<S, C> OptionalFromRequestParts<S> for JwtRequired<C>
+where
+    S: Send + Sync,
+    C: DeserializeOwned + Send + Sync + 'static,
+{
+    type Rejection = JwtRejection;
+
+    /// `Option<JwtRequired>` is [`OptionalJwt`]: `None` without a token, a rejection for a
+    /// bad one.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(OptionalJwt::<C>::from_parts(parts).await?.0)
+    }
+}
+
+impl<S, C> FromRequestParts<S> for OptionalJwt<C>
+where
+    S: Send + Sync,
+    C: DeserializeOwned + Send + Sync + 'static,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).await
+    }
+}
+
+impl<S, U> FromRequestParts<S> for CurrentUser<U>
+where
+    S: Send + Sync,
+    U: Clone + Send + Sync + 'static,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).await
+    }
+}
+
+impl<S, U> OptionalFromRequestParts<S> for CurrentUser<U>
+where
+    S: Send + Sync,
+    U: Clone + Send + Sync + 'static,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Self::run(parts, true).await.map_err(Into::into)
+    }
+}

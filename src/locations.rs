@@ -1,0 +1,295 @@
+//! Where tokens are read from: the `Authorization` header (and, as configured, cookies,
+//! the query string and the JSON body), in the configured order.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use http::{HeaderMap, HeaderName};
+
+use crate::error::{ConfigError, ErrorKind, JwtError};
+
+/// A place a token is read from (`JWT_TOKEN_LOCATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenLocation {
+    /// The `Authorization: Bearer <JWT>` header (name and scheme configurable).
+    Headers,
+}
+
+impl TokenLocation {
+    /// Flask-JWT-Extended's name for the location (`"headers"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Headers => "headers",
+        }
+    }
+}
+
+impl fmt::Display for TokenLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TokenLocation {
+    type Err = ConfigError;
+
+    /// Parses `headers`, as `JWT_TOKEN_LOCATION` spells it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "headers" => Ok(Self::Headers),
+            other => Err(ConfigError::InvalidOption {
+                option: "token location",
+                reason: format!("unknown location {other:?} (expected headers)"),
+            }),
+        }
+    }
+}
+
+/// The header location's settings, with its messages built once.
+#[derive(Debug, Clone)]
+pub(crate) struct HeaderConfig {
+    pub(crate) name: HeaderName,
+    pub(crate) scheme: Box<str>,
+    missing_header: Box<str>,
+    missing_scheme: Box<str>,
+    bad_header: Box<str>,
+}
+
+impl HeaderConfig {
+    pub(crate) fn new(name: &str, scheme: &str) -> Result<Self, ConfigError> {
+        let header =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| ConfigError::InvalidOption {
+                option: "header_name",
+                reason: e.to_string(),
+            })?;
+        if scheme.chars().any(|c| c.is_whitespace() || c == ',') {
+            return Err(ConfigError::InvalidOption {
+                option: "header_type",
+                reason: "must not contain spaces or commas".into(),
+            });
+        }
+        let expected = if scheme.is_empty() {
+            format!("Expected '{name}: <JWT>'")
+        } else {
+            format!("Expected '{name}: {scheme} <JWT>'")
+        };
+        Ok(Self {
+            missing_header: format!("Missing {name} Header").into(),
+            missing_scheme: format!("Missing '{scheme}' type in '{name}' header. {expected}")
+                .into(),
+            bad_header: format!("Bad {name} header. {expected}").into(),
+            name: header,
+            scheme: scheme.into(),
+        })
+    }
+
+    fn missing(&self, msg: &str) -> JwtError {
+        JwtError::new(ErrorKind::Missing, msg.to_owned())
+    }
+
+    fn bad(&self) -> JwtError {
+        JwtError::new(ErrorKind::InvalidToken, self.bad_header.to_string())
+    }
+
+    /// Flask-JWT-Extended's header parsing: trim the value and strip commas, split on
+    /// `,\s*`, exactly one part must start with the scheme, and that part must have exactly
+    /// two words. The scheme is matched case-insensitively (RFC 9110). Several header lines
+    /// are read as one comma-separated value.
+    pub(crate) fn extract<'a>(&self, headers: &'a HeaderMap) -> Result<Cow<'a, str>, JwtError> {
+        let mut values = headers.get_all(&self.name).iter();
+        let value: Cow<'a, str> = match (values.next(), values.next()) {
+            (None, _) => return Err(self.missing(&self.missing_header)),
+            (Some(one), None) => Cow::Borrowed(one.to_str().map_err(|_| self.bad())?),
+            (Some(_), Some(_)) => {
+                let mut joined = String::new();
+                for v in headers.get_all(&self.name) {
+                    if !joined.is_empty() {
+                        joined.push_str(", ");
+                    }
+                    joined.push_str(v.to_str().map_err(|_| self.bad())?);
+                }
+                Cow::Owned(joined)
+            }
+        };
+        Ok(match value {
+            Cow::Borrowed(v) => Cow::Borrowed(self.parse(v)?),
+            Cow::Owned(v) => Cow::Owned(self.parse(&v)?.to_owned()),
+        })
+    }
+
+    fn parse<'v>(&self, value: &'v str) -> Result<&'v str, JwtError> {
+        let trimmed = value
+            .trim_matches(|c: char| c.is_ascii_whitespace())
+            .trim_matches(',');
+        if trimmed.is_empty() {
+            return Err(self.missing(&self.missing_header));
+        }
+        if self.scheme.is_empty() {
+            let mut words = trimmed.split_ascii_whitespace();
+            return match (words.next(), words.next()) {
+                (Some(token), None) => Ok(token),
+                _ => Err(self.bad()),
+            };
+        }
+        let mut found = None;
+        let mut count = 0;
+        for part in trimmed.split(',') {
+            let mut words = part.split_ascii_whitespace();
+            if words
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case(&self.scheme))
+            {
+                count += 1;
+                found = Some(part);
+            }
+        }
+        let part = match (count, found) {
+            (1, Some(part)) => part,
+            _ => return Err(self.missing(&self.missing_scheme)),
+        };
+        let mut words = part.split_ascii_whitespace().skip(1);
+        match (words.next(), words.next()) {
+            (Some(token), None) => Ok(token),
+            _ => Err(self.bad()),
+        }
+    }
+}
+
+/// The combined "missing" message, as Flask-JWT-Extended builds it.
+pub(crate) fn missing_everywhere(locations: &[TokenLocation], messages: &[String]) -> JwtError {
+    match (locations, messages) {
+        (_, [one]) => JwtError::new(ErrorKind::Missing, one.clone()),
+        ([.., last], _) => {
+            let start: Vec<&str> = locations[..locations.len() - 1]
+                .iter()
+                .map(|l| l.as_str())
+                .collect();
+            JwtError::new(
+                ErrorKind::Missing,
+                format!(
+                    "Missing JWT in {} or {} ({})",
+                    start.join(", "),
+                    last.as_str(),
+                    messages.join("; ")
+                ),
+            )
+        }
+        ([], _) => JwtError::new(ErrorKind::Missing, "Missing JWT"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(values: &[&[u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(
+                http::header::AUTHORIZATION,
+                http::HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        headers
+    }
+
+    fn run(cfg: &HeaderConfig, values: &[&[u8]]) -> Result<String, (ErrorKind, String)> {
+        let p = parts(values);
+        cfg.extract(&p)
+            .map(|c| c.into_owned())
+            .map_err(|e| (e.kind(), e.message().to_owned()))
+    }
+
+    const MISSING_TYPE: &str =
+        "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'";
+    const BAD: &str = "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'";
+
+    #[test]
+    fn flask_header_table() {
+        let c = HeaderConfig::new("Authorization", "Bearer").unwrap();
+        assert_eq!(
+            run(&c, &[]),
+            Err((ErrorKind::Missing, "Missing Authorization Header".into()))
+        );
+        assert_eq!(
+            run(&c, &[b"  ,, "]),
+            Err((ErrorKind::Missing, "Missing Authorization Header".into()))
+        );
+        assert_eq!(
+            run(&c, &[b"Basic abc"]),
+            Err((ErrorKind::Missing, MISSING_TYPE.into()))
+        );
+        assert_eq!(
+            run(&c, &[b"Bearer t, Bearer t"]),
+            Err((ErrorKind::Missing, MISSING_TYPE.into()))
+        );
+        assert_eq!(run(&c, &[b"Bearer t, Basic c"]), Ok("t".into()));
+        assert_eq!(run(&c, &[b"Basic c, Bearer t"]), Ok("t".into()));
+        assert_eq!(run(&c, &[b"Bearer t,   "]), Ok("t".into()));
+        assert_eq!(run(&c, &[b"Bearer  t"]), Ok("t".into()));
+        // Deviation: the scheme is case-insensitive (RFC 9110).
+        assert_eq!(run(&c, &[b"bearer t"]), Ok("t".into()));
+        for bad in [
+            &b"Bearer"[..],
+            b"Bearer ",
+            b"Bearer a b",
+            b"Foo 1, Bearer, Baz, 3",
+            b"Bearer ,,0",
+        ] {
+            assert_eq!(
+                run(&c, &[bad]),
+                Err((ErrorKind::InvalidToken, BAD.into())),
+                "{bad:?}"
+            );
+        }
+        // obs-text is a bad header, never a panic.
+        assert_eq!(
+            run(&c, &[b"Bearer \xff\xfe"]),
+            Err((ErrorKind::InvalidToken, BAD.into()))
+        );
+        // Two header lines: read together, so two tokens are never picked from.
+        assert_eq!(
+            run(&c, &[b"Bearer a", b"Bearer b"]),
+            Err((ErrorKind::Missing, MISSING_TYPE.into()))
+        );
+        assert_eq!(run(&c, &[b"Basic x", b"Bearer b"]), Ok("b".into()));
+    }
+
+    #[test]
+    fn custom_name_and_scheme() {
+        let c = HeaderConfig::new("Foo", "Bearer").unwrap();
+        let p = parts(&[b"Bearer t"]);
+        assert_eq!(c.extract(&p).unwrap_err().message(), "Missing Foo Header");
+        let c = HeaderConfig::new("Authorization", "JWT").unwrap();
+        assert_eq!(
+            run(&c, &[b"Bearer t"]),
+            Err((
+                ErrorKind::Missing,
+                "Missing 'JWT' type in 'Authorization' header. Expected 'Authorization: JWT <JWT>'"
+                    .into()
+            ))
+        );
+        let c = HeaderConfig::new("Authorization", "").unwrap();
+        assert_eq!(run(&c, &[b"tok"]), Ok("tok".into()));
+        assert_eq!(
+            run(&c, &[b"Bearer tok"]),
+            Err((
+                ErrorKind::InvalidToken,
+                "Bad Authorization header. Expected 'Authorization: <JWT>'".into()
+            ))
+        );
+        assert!(HeaderConfig::new("Bad Header", "Bearer").is_err());
+        assert!(HeaderConfig::new("Authorization", "Bea rer").is_err());
+    }
+
+    #[test]
+    fn combined_missing_message() {
+        let e = missing_everywhere(
+            &[TokenLocation::Headers, TokenLocation::Headers],
+            &["a".into(), "b".into()],
+        );
+        assert_eq!(e.message(), "Missing JWT in headers or headers (a; b)");
+    }
+}

@@ -1,0 +1,433 @@
+//! [`RequireJwtLayer`]: a route layer that runs a guard before the inner service, for
+//! hyper and tonic services (and axum routes that prefer a layer to an extractor).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use serde_json::Value;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::error::{ErrorKind, JwtError};
+use crate::guard::{
+    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, OptionalJwt,
+    RefreshJwtRequired, Rejection, Requirement, verify,
+};
+use crate::locations::TokenLocation;
+use crate::manager::JwtManager;
+
+type ClaimPredicate = dyn Fn(Option<&Value>) -> bool + Send + Sync;
+
+#[derive(Clone)]
+struct ClaimCheck {
+    name: Arc<str>,
+    predicate: Arc<ClaimPredicate>,
+    message: Cow<'static, str>,
+}
+
+/// Runs a guard before the inner service: the request reaches the service only when the
+/// guard passes, with the guard's value ([`JwtRequired`], [`FreshJwtRequired`],
+/// [`RefreshJwtRequired`], [`AnyJwtRequired`] or [`OptionalJwt`]) in its extensions.
+/// A refused request gets the manager's error response and never reaches the service.
+///
+/// `OPTIONS` requests pass through without identity (as in Flask-JWT-Extended). The layer
+/// adds the manager's context itself when no [`JwtLayer`](crate::JwtLayer) did.
+///
+/// Claim requirements answer `403`:
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use bytes::Bytes;
+/// use jwt_extended::{JwtManager, JwtRequired, RequireJwtLayer};
+/// use tower::{ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+/// let admin_only = RequireJwtLayer::access(&manager)
+///     .require_claim("is_admin", |v| v == Some(&serde_json::json!(true)), "Admins only!");
+/// let svc = ServiceBuilder::new().layer(admin_only).service_fn(|req: Request<Full<Bytes>>| async move {
+///     let jwt = req.extensions().get::<JwtRequired>().expect("set by RequireJwtLayer");
+///     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(format!("hi {}", jwt.subject().unwrap_or("?"))))))
+/// });
+///
+/// let user = manager.access_token("bob").claim("is_admin", false).create()?;
+/// let req = Request::delete("/admin").header("authorization", format!("Bearer {user}")).body(Full::default())?;
+/// assert_eq!(svc.clone().oneshot(req).await?.status(), 403);
+///
+/// let admin = manager.access_token("ann").claim("is_admin", true).create()?;
+/// let req = Request::delete("/admin").header("authorization", format!("Bearer {admin}")).body(Full::default())?;
+/// assert_eq!(svc.oneshot(req).await?.status(), 200);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct RequireJwtLayer {
+    manager: JwtManager,
+    requirement: Requirement,
+    claims: Arc<[ClaimCheck]>,
+}
+
+impl fmt::Debug for RequireJwtLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireJwtLayer")
+            .field("requirement", &self.requirement)
+            .field(
+                "claims",
+                &self.claims.iter().map(|c| &*c.name).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequireJwtLayer {
+    fn new(manager: &JwtManager, requirement: Requirement) -> Self {
+        Self {
+            manager: manager.clone(),
+            requirement,
+            claims: Arc::new([]),
+        }
+    }
+
+    /// Requires an access token; inserts [`JwtRequired`].
+    pub fn access(manager: &JwtManager) -> Self {
+        Self::new(manager, Requirement::new(Kind::Access))
+    }
+
+    /// Requires a fresh access token; inserts [`FreshJwtRequired`].
+    pub fn fresh(manager: &JwtManager) -> Self {
+        Self::new(manager, Requirement::new(Kind::Fresh))
+    }
+
+    /// Requires a refresh token; inserts [`RefreshJwtRequired`].
+    pub fn refresh(manager: &JwtManager) -> Self {
+        Self::new(manager, Requirement::new(Kind::Refresh))
+    }
+
+    /// Requires a token of any type; inserts [`AnyJwtRequired`].
+    pub fn any(manager: &JwtManager) -> Self {
+        Self::new(manager, Requirement::new(Kind::Any))
+    }
+
+    /// Accepts requests without a token; inserts [`OptionalJwt`]. A bad token is still
+    /// refused.
+    pub fn optional(manager: &JwtManager) -> Self {
+        Self::new(
+            manager,
+            Requirement {
+                optional: true,
+                ..Requirement::new(Kind::Access)
+            },
+        )
+    }
+
+    /// Overrides the token locations for this route.
+    pub fn locations(mut self, locations: impl IntoIterator<Item = TokenLocation>) -> Self {
+        self.requirement.locations = Some(locations.into_iter().collect());
+        self
+    }
+
+    /// Skips the revocation check (`skip_revocation_check=True`).
+    pub fn skip_revocation_check(mut self) -> Self {
+        self.requirement.skip_revocation = true;
+        self
+    }
+
+    /// Also requires `predicate` to hold for the claim `name` (given `None` when the token
+    /// lacks it), answering `403` with `message` otherwise. On an optional route the check
+    /// applies only when a token was sent.
+    pub fn require_claim(
+        mut self,
+        name: impl Into<Arc<str>>,
+        predicate: impl Fn(Option<&Value>) -> bool + Send + Sync + 'static,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        let mut claims: Vec<ClaimCheck> = self.claims.iter().cloned().collect();
+        claims.push(ClaimCheck {
+            name: name.into(),
+            predicate: Arc::new(predicate),
+            message: message.into(),
+        });
+        self.claims = claims.into();
+        self
+    }
+}
+
+impl<S> Layer<S> for RequireJwtLayer {
+    type Service = RequireJwt<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireJwt {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service of [`RequireJwtLayer`].
+#[derive(Clone)]
+pub struct RequireJwt<S> {
+    inner: S,
+    layer: RequireJwtLayer,
+}
+
+impl<S: fmt::Debug> fmt::Debug for RequireJwt<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequireJwt")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+impl<S> RequireJwt<S> {
+    /// A reference to the inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+type VerifyFuture<B> = Pin<Box<dyn Future<Output = Result<Request<B>, Response<Bytes>>> + Send>>;
+
+impl<S, B, ResBody> Service<Request<B>> for RequireJwt<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    B: Send + 'static,
+    ResBody: Body<Data = Bytes>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, B>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        // Call the instance that was made ready (tower's cloning rule).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        if req.extensions().get::<JwtContext>().is_none() {
+            req.extensions_mut().insert(JwtContext {
+                manager: self.layer.manager.clone(),
+                locations: None,
+            });
+        }
+        let layer = self.layer.clone();
+        let fut: VerifyFuture<B> = Box::pin(async move {
+            match authorize(&layer, &mut req).await {
+                Ok(()) => Ok(req),
+                Err(rejection) => Err(crate::JwtRejection::from(rejection).into_response()),
+            }
+        });
+        ResponseFuture {
+            state: State::Verify {
+                fut,
+                inner: Some(inner),
+            },
+        }
+    }
+}
+
+async fn authorize<B: Send>(
+    layer: &RequireJwtLayer,
+    req: &mut Request<B>,
+) -> Result<(), Rejection> {
+    let req_ = &layer.requirement;
+    let verified = verify(req, req_).await?;
+    let Some(verified) = verified else {
+        if req_.optional && req.method() != http::Method::OPTIONS {
+            req.extensions_mut()
+                .insert(OptionalJwt::<crate::NoClaims>(None));
+        }
+        return Ok(());
+    };
+    for check in layer.claims.iter() {
+        if !(check.predicate)(verified.token.claim(&check.name)) {
+            return Err(Rejection::new(
+                JwtError::new(ErrorKind::Forbidden, check.message.clone())
+                    .with_token(verified.token.clone()),
+                Some(verified.responder.clone()),
+            ));
+        }
+    }
+    let ext = req.extensions_mut();
+    match (req_.kind, req_.optional) {
+        (_, true) => {
+            ext.insert(OptionalJwt(Some(
+                JwtRequired::<crate::NoClaims>::from_verified(verified)?,
+            )));
+        }
+        (Kind::Access, false) => {
+            ext.insert(JwtRequired::<crate::NoClaims>::from_verified(verified)?);
+        }
+        (Kind::Fresh, false) => {
+            ext.insert(FreshJwtRequired::<crate::NoClaims>::from_verified(
+                verified,
+            )?);
+        }
+        (Kind::Refresh, false) => {
+            ext.insert(RefreshJwtRequired::<crate::NoClaims>::from_verified(
+                verified,
+            )?);
+        }
+        (Kind::Any, false) => {
+            ext.insert(AnyJwtRequired::<crate::NoClaims>::from_verified(verified)?);
+        }
+    }
+    Ok(())
+}
+
+pin_project! {
+    /// The response future of [`RequireJwt`].
+    pub struct ResponseFuture<S: Service<Request<B>>, B> {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S: Service<Request<B>>, B> {
+        Verify {
+            fut: VerifyFuture<B>,
+            inner: Option<S>,
+        },
+        Inner {
+            #[pin]
+            fut: S::Future,
+        },
+    }
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Verify { fut, inner } => match ready!(fut.as_mut().poll(cx)) {
+                    Ok(req) => {
+                        let Some(mut svc) = inner.take() else {
+                            // Polled again after completion: nothing left to call.
+                            return Poll::Ready(Ok(ResponseBody::error_response(
+                                http::StatusCode::INTERNAL_SERVER_ERROR,
+                            )));
+                        };
+                        let fut = svc.call(req);
+                        this.state.set(State::Inner { fut });
+                    }
+                    Err(res) => {
+                        return Poll::Ready(Ok(res.map(|b| ResponseBody::rejection(Some(b)))));
+                    }
+                },
+                StateProj::Inner { fut } => {
+                    return fut.poll(cx).map_ok(|res| res.map(ResponseBody::inner));
+                }
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The response body of [`RequireJwt`]: the inner service's body, or the rejection's.
+    pub struct ResponseBody<B> {
+        #[pin]
+        kind: BodyKind<B>,
+    }
+}
+
+pin_project! {
+    #[project = BodyProj]
+    enum BodyKind<B> {
+        Rejection {
+            body: Option<Bytes>,
+        },
+        Inner {
+            #[pin]
+            body: B,
+        },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    fn rejection(body: Option<Bytes>) -> Self {
+        Self {
+            kind: BodyKind::Rejection { body },
+        }
+    }
+
+    fn inner(body: B) -> Self {
+        Self {
+            kind: BodyKind::Inner { body },
+        }
+    }
+
+    fn error_response(status: http::StatusCode) -> Response<Self> {
+        let mut res = Response::new(Self::rejection(None));
+        *res.status_mut() = status;
+        res
+    }
+}
+
+impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BodyKind::Rejection { body } => {
+                f.debug_struct("Rejection").field("body", body).finish()
+            }
+            BodyKind::Inner { body } => f.debug_struct("Inner").field("body", body).finish(),
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project().kind.project() {
+            BodyProj::Rejection { body } => Poll::Ready(body.take().map(|b| Ok(Frame::data(b)))),
+            BodyProj::Inner { body } => body.poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            BodyKind::Rejection { body } => body.is_none(),
+            BodyKind::Inner { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            BodyKind::Rejection { body } => {
+                SizeHint::with_exact(body.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            BodyKind::Inner { body } => body.size_hint(),
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Error responses: one trait, [`ErrorResponder`], turns every [`JwtError`] into an HTTP
+//! response (Flask-JWT-Extended's expired / invalid / unauthorized / revoked / needs-fresh /
+//! user-lookup / verification-failed loaders in one place).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+
+use crate::error::{ErrorKind, JwtError};
+
+/// Turns a [`JwtError`] into the response sent to the client.
+///
+/// Implemented by closures `Fn(&JwtError) -> http::Response<Bytes>`; the default is
+/// [`DefaultErrorResponder`].
+///
+/// ```
+/// use bytes::Bytes;
+/// use jwt_extended::{JwtError, JwtManager};
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .error_responder(|err: &JwtError| {
+///         http::Response::builder()
+///             .status(err.status())
+///             .body(Bytes::from(format!("auth error: {}", err.message())))
+///             .unwrap()
+///     })
+///     .build()?;
+/// # Ok::<(), jwt_extended::ConfigError>(())
+/// ```
+pub trait ErrorResponder: Send + Sync + 'static {
+    /// The response for `error`.
+    fn respond(&self, error: &JwtError) -> Response<Bytes>;
+}
+
+impl<F> ErrorResponder for F
+where
+    F: Fn(&JwtError) -> Response<Bytes> + Send + Sync + 'static,
+{
+    fn respond(&self, error: &JwtError) -> Response<Bytes> {
+        self(error)
+    }
+}
+
+/// Which status codes and `WWW-Authenticate` values the default responder uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ErrorStyle {
+    /// Flask-JWT-Extended's statuses (401, 422, 400, 503), plus `WWW-Authenticate: Bearer`
+    /// on every 401.
+    #[default]
+    Flask,
+    /// RFC 6750: every token problem is `401` with
+    /// `WWW-Authenticate: Bearer error="invalid_token", error_description="..."` (a missing
+    /// token gets a bare `Bearer` challenge); wrong token type, freshness, claim and claims
+    /// verification failures are `403` with `error="insufficient_scope"`. No 422.
+    Rfc6750,
+}
+
+/// The default [`ErrorResponder`]: a JSON body `{"msg": "<message>"}` (the key is
+/// configurable, Flask-JWT-Extended's `JWT_ERROR_MESSAGE_KEY`) with the status of the
+/// chosen [`ErrorStyle`].
+///
+/// ```
+/// use jwt_extended::{DefaultErrorResponder, ErrorKind, ErrorResponder, ErrorStyle, JwtError};
+///
+/// let responder = DefaultErrorResponder::new("msg", ErrorStyle::Flask);
+/// let res = responder.respond(&JwtError::new(ErrorKind::Expired, "Token has expired"));
+/// assert_eq!(res.status(), 401);
+/// assert_eq!(res.headers()["www-authenticate"], "Bearer");
+/// assert_eq!(res.body().as_ref(), br#"{"msg":"Token has expired"}"#);
+/// ```
+#[derive(Clone)]
+pub struct DefaultErrorResponder {
+    key: Arc<str>,
+    style: ErrorStyle,
+}
+
+impl fmt::Debug for DefaultErrorResponder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DefaultErrorResponder")
+            .field("key", &self.key)
+            .field("style", &self.style)
+            .finish()
+    }
+}
+
+impl Default for DefaultErrorResponder {
+    fn default() -> Self {
+        Self::new("msg", ErrorStyle::Flask)
+    }
+}
+
+impl DefaultErrorResponder {
+    /// A responder writing the message under `key`, in `style`.
+    pub fn new(key: impl Into<Arc<str>>, style: ErrorStyle) -> Self {
+        Self {
+            key: key.into(),
+            style,
+        }
+    }
+
+    /// The status this responder gives `error`.
+    pub fn status_for(&self, error: &JwtError) -> StatusCode {
+        match self.style {
+            ErrorStyle::Flask => error.status(),
+            ErrorStyle::Rfc6750 => match error.kind() {
+                ErrorKind::WrongTokenType
+                | ErrorKind::FreshRequired
+                | ErrorKind::Forbidden
+                | ErrorKind::ClaimsVerification => StatusCode::FORBIDDEN,
+                ErrorKind::Unavailable | ErrorKind::TokenCreation | ErrorKind::Misconfigured => {
+                    error.status()
+                }
+                _ => StatusCode::UNAUTHORIZED,
+            },
+        }
+    }
+}
+
+impl ErrorResponder for DefaultErrorResponder {
+    fn respond(&self, error: &JwtError) -> Response<Bytes> {
+        let status = self.status_for(error);
+        let mut body = serde_json::Map::with_capacity(1);
+        body.insert(
+            self.key.to_string(),
+            serde_json::Value::String(error.message().to_owned()),
+        );
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let mut res = Response::new(Bytes::from(body));
+        *res.status_mut() = status;
+        res.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let challenge = match (self.style, status) {
+            (ErrorStyle::Flask, StatusCode::UNAUTHORIZED) => {
+                Some(HeaderValue::from_static("Bearer"))
+            }
+            (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) if error.is_missing() => {
+                Some(HeaderValue::from_static("Bearer"))
+            }
+            (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) => {
+                Some(challenge("invalid_token", error.message()))
+            }
+            (ErrorStyle::Rfc6750, StatusCode::FORBIDDEN) => {
+                Some(challenge("insufficient_scope", error.message()))
+            }
+            _ => None,
+        };
+        if let Some(value) = challenge {
+            res.headers_mut().insert(WWW_AUTHENTICATE, value);
+        }
+        res
+    }
+}
+
+/// `Bearer error="<code>", error_description="<desc>"`, the description reduced to
+/// printable ASCII without quotes or backslashes (RFC 6750 §3).
+fn challenge(code: &str, description: &str) -> HeaderValue {
+    let desc: String = description
+        .chars()
+        .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
+        .collect();
+    HeaderValue::from_str(&format!(
+        "Bearer error=\"{code}\", error_description=\"{desc}\""
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc6750_style() {
+        let r = DefaultErrorResponder::new("msg", ErrorStyle::Rfc6750);
+        let res = r.respond(&JwtError::new(
+            ErrorKind::InvalidToken,
+            "Signature verification failed",
+        ));
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            res.headers()[WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\", error_description=\"Signature verification failed\""
+        );
+        let res = r.respond(&JwtError::new(
+            ErrorKind::FreshRequired,
+            "Fresh token required",
+        ));
+        assert_eq!(res.status(), 403);
+        let res = r.respond(&JwtError::new(
+            ErrorKind::Missing,
+            "Missing Authorization Header",
+        ));
+        assert_eq!(res.headers()[WWW_AUTHENTICATE], "Bearer");
+        let res = r.respond(&JwtError::new(
+            ErrorKind::UserLookup,
+            "Error loading the user \"x\"\u{7}é",
+        ));
+        assert_eq!(
+            res.headers()[WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\", error_description=\"Error loading the user x\""
+        );
+    }
+
+    #[test]
+    fn custom_key() {
+        let r = DefaultErrorResponder::new("message", ErrorStyle::Flask);
+        let res = r.respond(&JwtError::new(
+            ErrorKind::InvalidToken,
+            "Not enough segments",
+        ));
+        assert_eq!(res.status(), 422);
+        assert!(res.headers().get(WWW_AUTHENTICATE).is_none());
+        assert_eq!(res.body().as_ref(), br#"{"message":"Not enough segments"}"#);
+    }
+}
