@@ -31,14 +31,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, Method, Request, Response, request::Parts};
+use http::{Extensions, HeaderMap, Method, Request, Response, Uri, request::Parts};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::callbacks::AnyUser;
 use crate::claims::{DecodedToken, TokenType};
 use crate::error::{ErrorKind, JwtError};
-use crate::locations::{TokenLocation, missing_everywhere};
+use crate::locations::cookie::check_csrf;
+use crate::locations::json::BodyValues;
+use crate::locations::{Found, TokenLocation, missing_everywhere};
 use crate::manager::JwtManager;
 use crate::response::{DefaultErrorResponder, ErrorResponder};
 
@@ -107,6 +109,7 @@ struct CacheEntry {
 /// The parts of a request a guard reads; implemented for `Parts` and `Request<B>`.
 pub(crate) trait RequestHead: Send {
     fn method(&self) -> &Method;
+    fn uri(&self) -> &Uri;
     fn headers(&self) -> &HeaderMap;
     fn extensions(&self) -> &Extensions;
     fn extensions_mut(&mut self) -> &mut Extensions;
@@ -115,6 +118,9 @@ pub(crate) trait RequestHead: Send {
 impl RequestHead for Parts {
     fn method(&self) -> &Method {
         &self.method
+    }
+    fn uri(&self) -> &Uri {
+        &self.uri
     }
     fn headers(&self) -> &HeaderMap {
         &self.headers
@@ -130,6 +136,9 @@ impl RequestHead for Parts {
 impl<B: Send> RequestHead for Request<B> {
     fn method(&self) -> &Method {
         self.method()
+    }
+    fn uri(&self) -> &Uri {
+        self.uri()
     }
     fn headers(&self) -> &HeaderMap {
         self.headers()
@@ -194,9 +203,15 @@ pub(crate) async fn verify<H: RequestHead>(
         let mut missing: Vec<String> = Vec::new();
         let mut found = None;
         for location in locations.iter().copied() {
-            match extract(manager, head, location) {
+            match extract(manager, head, location, refresh) {
                 Ok(raw) => {
-                    found = Some((manager.decode_shared(&raw), location));
+                    let decoded = manager.decode_shared(&raw.token).and_then(|token| {
+                        if let Some(sent) = &raw.csrf {
+                            check_csrf(sent, token.csrf())?;
+                        }
+                        Ok(token)
+                    });
+                    found = Some((decoded, location));
                     break;
                 }
                 Err(e) if e.is_missing() => missing.push(e.message().to_owned()),
@@ -298,9 +313,19 @@ fn extract<'h, H: RequestHead>(
     manager: &JwtManager,
     head: &'h H,
     location: TokenLocation,
-) -> Result<Cow<'h, str>, JwtError> {
+    refresh: bool,
+) -> Result<Found<'h>, JwtError> {
+    let guard = &manager.inner().guard;
+    let body = head.extensions().get::<BodyValues>();
     match location {
-        TokenLocation::Headers => manager.inner().guard.header.extract(head.headers()),
+        TokenLocation::Headers => guard.header.extract(head.headers()).map(Found::token),
+        TokenLocation::Cookies => {
+            guard
+                .cookies
+                .extract(&guard.csrf, head.headers(), head.method(), body, refresh)
+        }
+        TokenLocation::QueryString => guard.query.extract(head.uri()),
+        TokenLocation::Json => guard.json.extract(head.headers(), body, refresh),
     }
 }
 

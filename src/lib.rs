@@ -36,12 +36,15 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod callbacks;
 mod claims;
 mod clock;
+mod cookies;
 mod decode;
 mod error;
 mod guard;
+mod implicit_refresh;
 pub mod integrations;
 mod keys;
 mod layer;
@@ -56,6 +59,7 @@ mod token;
 pub use callbacks::{AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, UserLoader};
 pub use claims::{DecodedToken, Freshness, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
+pub use cookies::{CookieOverrides, JwtCookies};
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
@@ -63,9 +67,11 @@ pub use guard::{
 };
 pub use jsonwebtoken::Algorithm;
 pub use keys::Key;
+pub use implicit_refresh::{ImplicitRefresh, ImplicitRefreshLayer};
 pub use layer::{JwtLayer, JwtService};
-pub use locations::TokenLocation;
-pub use manager::{JwtManager, JwtManagerBuilder, MAX_LEEWAY_SECS};
+pub use locations::cookie::SameSite;
+pub use locations::{JwtBodyLayer, JwtBodyService, TokenLocation};
+pub use manager::{CookieOptions, JwtManager, JwtManagerBuilder, MAX_LEEWAY_SECS};
 pub use require::{RequireJwt, RequireJwtLayer, ResponseBody, ResponseFuture};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
 pub use token::{Identity, TokenBuilder};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jsonwebtoken::Algorithm;
 use time::Duration;
 
+use crate::cache::TokenCache;
 use crate::callbacks::{
     AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, Erased, ErasedUserLoader,
     UserLoader,
@@ -16,7 +17,10 @@ use crate::decode::{self, DecodeConfig, Now};
 use crate::error::{ConfigError, JwtError};
 use crate::keys::{Key, KeySet, crypto_provider};
 use crate::layer::JwtLayer;
-use crate::locations::{HeaderConfig, TokenLocation};
+use crate::locations::cookie::SameSite;
+use crate::locations::{
+    CookieConfig, CsrfConfig, HeaderConfig, JsonConfig, QueryConfig, TokenLocation,
+};
 use crate::response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
 use crate::store::RevocationStore;
 use crate::token::{Audience, Identity, TokenBuilder};
@@ -54,12 +58,17 @@ pub(crate) struct Inner {
     pub(crate) additional_claims: Option<Arc<dyn AdditionalClaims>>,
     pub(crate) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
     pub(crate) guard: GuardConfig,
+    pub(crate) cache: Option<TokenCache>,
 }
 
 /// What the guards need: locations, callbacks, the store and the responder.
 pub(crate) struct GuardConfig {
     pub(crate) locations: Arc<[TokenLocation]>,
     pub(crate) header: HeaderConfig,
+    pub(crate) cookies: CookieConfig,
+    pub(crate) csrf: CsrfConfig,
+    pub(crate) query: QueryConfig,
+    pub(crate) json: JsonConfig,
     pub(crate) responder: Arc<dyn ErrorResponder>,
     pub(crate) user_loader: Option<Arc<dyn ErasedUserLoader>>,
     pub(crate) blocklist: Option<Arc<dyn Blocklist>>,
@@ -153,9 +162,46 @@ impl JwtManager {
         )
     }
 
-    /// Verifies a token for the guards, sharing the result.
+    /// A new token for the same identity with the same application claims (and the
+    /// crate's `pair`/`family` claims) as `token`.
+    pub(crate) fn reissue(&self, token: &DecodedToken, token_type: TokenType) -> TokenBuilder<'_> {
+        let mut builder = TokenBuilder::new(self, token.identity().clone(), token_type);
+        let create = &self.inner.create;
+        for (name, value) in token.claims() {
+            let skip = crate::token::RESERVED.contains(&name.as_str())
+                || *name == *create.identity_claim
+                || name == "aud"
+                || name == "iss";
+            if !skip {
+                builder = builder.claim(name.clone(), value);
+            }
+        }
+        for name in ["pair", "family"] {
+            if let Some(v) = token.claim(name) {
+                builder = builder.internal_claim(name, v.clone());
+            }
+        }
+        builder
+    }
+
+    /// Verifies a token for the guards, through the verified-token cache.
     pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
-        self.decode_token(token).map(Arc::new)
+        let Some(cache) = &self.inner.cache else {
+            return self.decode_token(token).map(Arc::new);
+        };
+        let now = self.now();
+        if let Some(hit) = cache.get(token, now.secs, self.inner.decode.leeway) {
+            return hit;
+        }
+        let decoded = Arc::new(decode::decode(
+            token,
+            &self.inner.decode,
+            &self.inner.keys,
+            now,
+            false,
+        )?);
+        cache.insert(token, decoded.clone(), now.secs);
+        Ok(decoded)
     }
 
     /// A [`JwtLayer`] adding this manager to every request, for the guards.
@@ -241,6 +287,11 @@ pub struct JwtManagerBuilder {
     locations: Vec<TokenLocation>,
     header_name: String,
     header_type: String,
+    cookie: CookieOptions,
+    query_string_name: String,
+    query_string_prefix: String,
+    json_key: String,
+    refresh_json_key: String,
     error_key: String,
     error_style: ErrorStyle,
     responder: Option<Arc<dyn ErrorResponder>>,
@@ -249,6 +300,7 @@ pub struct JwtManagerBuilder {
     claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
     store: Option<Arc<dyn RevocationStore>>,
     skew_margin: u64,
+    cache_capacity: usize,
 }
 
 impl fmt::Debug for JwtManagerBuilder {
@@ -295,6 +347,11 @@ impl Default for JwtManagerBuilder {
             locations: vec![TokenLocation::Headers],
             header_name: "Authorization".into(),
             header_type: "Bearer".into(),
+            cookie: CookieOptions::default(),
+            query_string_name: "jwt".into(),
+            query_string_prefix: String::new(),
+            json_key: "access_token".into(),
+            refresh_json_key: "refresh_token".into(),
             error_key: "msg".into(),
             error_style: ErrorStyle::Flask,
             responder: None,
@@ -303,6 +360,7 @@ impl Default for JwtManagerBuilder {
             claims_verifier: None,
             store: None,
             skew_margin: 60,
+            cache_capacity: 10_000,
         }
     }
 }
@@ -504,6 +562,39 @@ impl JwtManagerBuilder {
         self
     }
 
+    /// The query parameter carrying the token (`JWT_QUERY_STRING_NAME`). Defaults to `jwt`.
+    pub fn query_string_name(mut self, name: impl Into<String>) -> Self {
+        self.query_string_name = name.into();
+        self
+    }
+
+    /// A prefix the query value must start with, removed before decoding
+    /// (`JWT_QUERY_STRING_VALUE_PREFIX`). Defaults to none.
+    pub fn query_string_value_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.query_string_prefix = prefix.into();
+        self
+    }
+
+    /// The JSON key of access tokens in request bodies (`JWT_JSON_KEY`). Defaults to
+    /// `access_token`.
+    pub fn json_key(mut self, key: impl Into<String>) -> Self {
+        self.json_key = key.into();
+        self
+    }
+
+    /// The JSON key of refresh tokens in request bodies (`JWT_REFRESH_JSON_KEY`). Defaults
+    /// to `refresh_token`.
+    pub fn refresh_json_key(mut self, key: impl Into<String>) -> Self {
+        self.refresh_json_key = key.into();
+        self
+    }
+
+    /// Cookie and CSRF settings (`JWT_*_COOKIE_*`, `JWT_CSRF_*`).
+    pub fn cookies(mut self, options: CookieOptions) -> Self {
+        self.cookie = options;
+        self
+    }
+
     /// The key of the message in error bodies (`JWT_ERROR_MESSAGE_KEY`). Defaults to `msg`.
     pub fn error_message_key(mut self, key: impl Into<String>) -> Self {
         self.error_key = key.into();
@@ -559,6 +650,15 @@ impl JwtManagerBuilder {
     /// instances. Defaults to 60.
     pub fn revocation_skew_margin(mut self, seconds: u64) -> Self {
         self.skew_margin = seconds;
+        self
+    }
+
+    /// How many verified tokens the guards keep, so that a token sent again is not verified
+    /// again (see the crate docs on the verified-token cache). Defaults to 10 000; 0 turns
+    /// the cache off. Time claims, type, freshness, CSRF and revocation are checked on every
+    /// request either way.
+    pub fn token_cache_capacity(mut self, entries: usize) -> Self {
+        self.cache_capacity = entries;
         self
     }
 
@@ -706,6 +806,66 @@ impl JwtManagerBuilder {
         if let Some(v) = lookup("JWT_ERROR_MESSAGE_KEY") {
             self.error_key = v.trim().to_owned();
         }
+        if let Some(v) = lookup("JWT_QUERY_STRING_NAME") {
+            self.query_string_name = v.trim().to_owned();
+        }
+        if let Some(v) = lookup("JWT_QUERY_STRING_VALUE_PREFIX") {
+            self.query_string_prefix = v;
+        }
+        if let Some(v) = lookup("JWT_JSON_KEY") {
+            self.json_key = v.trim().to_owned();
+        }
+        if let Some(v) = lookup("JWT_REFRESH_JSON_KEY") {
+            self.refresh_json_key = v.trim().to_owned();
+        }
+        let c = &mut self.cookie;
+        let text = |name: &'static str, target: &mut String| {
+            if let Some(v) = lookup(name) {
+                *target = v.trim().to_owned();
+            }
+        };
+        text("JWT_ACCESS_COOKIE_NAME", &mut c.access_cookie_name);
+        text("JWT_REFRESH_COOKIE_NAME", &mut c.refresh_cookie_name);
+        text("JWT_ACCESS_COOKIE_PATH", &mut c.access_cookie_path);
+        text("JWT_REFRESH_COOKIE_PATH", &mut c.refresh_cookie_path);
+        text("JWT_ACCESS_CSRF_HEADER_NAME", &mut c.access_csrf_header_name);
+        text("JWT_REFRESH_CSRF_HEADER_NAME", &mut c.refresh_csrf_header_name);
+        text("JWT_ACCESS_CSRF_COOKIE_NAME", &mut c.access_csrf_cookie_name);
+        text("JWT_REFRESH_CSRF_COOKIE_NAME", &mut c.refresh_csrf_cookie_name);
+        text("JWT_ACCESS_CSRF_COOKIE_PATH", &mut c.access_csrf_cookie_path);
+        text("JWT_REFRESH_CSRF_COOKIE_PATH", &mut c.refresh_csrf_cookie_path);
+        text("JWT_ACCESS_CSRF_FIELD_NAME", &mut c.access_csrf_field_name);
+        text("JWT_REFRESH_CSRF_FIELD_NAME", &mut c.refresh_csrf_field_name);
+        if let Some(v) = lookup("JWT_COOKIE_DOMAIN") {
+            c.domain = Some(v.trim().to_owned()).filter(|d| !d.is_empty());
+        }
+        if let Some(v) = lookup("JWT_COOKIE_SECURE") {
+            c.secure = parse_bool("JWT_COOKIE_SECURE", &v)?;
+        }
+        if let Some(v) = lookup("JWT_SESSION_COOKIE") {
+            c.session_cookie = parse_bool("JWT_SESSION_COOKIE", &v)?;
+        }
+        if let Some(v) = lookup("JWT_CSRF_IN_COOKIES") {
+            c.csrf_in_cookies = parse_bool("JWT_CSRF_IN_COOKIES", &v)?;
+        }
+        if let Some(v) = lookup("JWT_CSRF_CHECK_FORM") {
+            c.csrf_check_form = parse_bool("JWT_CSRF_CHECK_FORM", &v)?;
+        }
+        if let Some(v) = lookup("JWT_COOKIE_PARTITIONED") {
+            c.partitioned = parse_bool("JWT_COOKIE_PARTITIONED", &v)?;
+        }
+        if let Some(v) = lookup("JWT_COOKIE_SAMESITE") {
+            c.same_site = match v.trim().to_ascii_lowercase().as_str() {
+                "" | "none_unset" => None,
+                "lax" => Some(SameSite::Lax),
+                "strict" => Some(SameSite::Strict),
+                "none" => Some(SameSite::None),
+                _ => return Err(bad("JWT_COOKIE_SAMESITE", "expected Lax, Strict or None")),
+            };
+        }
+        if let Some(v) = lookup("JWT_CSRF_METHODS") {
+            c.csrf_methods = list(&v);
+        }
         Ok(self)
     }
 
@@ -772,6 +932,9 @@ impl JwtManagerBuilder {
             }
         }
         let header = HeaderConfig::new(&self.header_name, &self.header_type)?;
+        let (cookies, csrf) = self.cookie.build(self.csrf_protect)?;
+        let query = QueryConfig::new(&self.query_string_name, &self.query_string_prefix)?;
+        let json = JsonConfig::new(&self.json_key, &self.refresh_json_key);
         let responder = self.responder.unwrap_or_else(|| {
             Arc::new(DefaultErrorResponder::new(
                 self.error_key.as_str(),
@@ -808,6 +971,10 @@ impl JwtManagerBuilder {
                 guard: GuardConfig {
                     locations: locations.into(),
                     header,
+                    cookies,
+                    csrf,
+                    query,
+                    json,
                     responder,
                     user_loader: self.user_loader,
                     blocklist: self.blocklist,
@@ -815,6 +982,7 @@ impl JwtManagerBuilder {
                     store: self.store,
                     skew_margin: self.skew_margin,
                 },
+                cache: TokenCache::new(self.cache_capacity),
             }),
         })
     }
@@ -831,5 +999,157 @@ mod no_backend_tests {
             .build()
             .unwrap_err();
         assert!(matches!(err, ConfigError::NoCryptoBackend));
+    }
+}
+
+/// Cookie and double-submit CSRF settings, with Flask-JWT-Extended's defaults
+/// (`JWT_ACCESS_COOKIE_NAME`, `JWT_COOKIE_SECURE`, `JWT_CSRF_METHODS`, ...). Every field is
+/// public; start from `CookieOptions::default()`.
+///
+/// ```
+/// use jwt_extended::{CookieOptions, JwtManager, SameSite, TokenLocation};
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .token_locations([TokenLocation::Cookies])
+///     .cookies(CookieOptions {
+///         secure: true,
+///         same_site: Some(SameSite::Strict),
+///         session_cookie: false,
+///         ..CookieOptions::default()
+///     })
+///     .build()?;
+/// # Ok::<(), jwt_extended::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieOptions {
+    /// `JWT_ACCESS_COOKIE_NAME`: `access_token_cookie`.
+    pub access_cookie_name: String,
+    /// `JWT_REFRESH_COOKIE_NAME`: `refresh_token_cookie`.
+    pub refresh_cookie_name: String,
+    /// `JWT_ACCESS_COOKIE_PATH`: `/`.
+    pub access_cookie_path: String,
+    /// `JWT_REFRESH_COOKIE_PATH`: `/`.
+    pub refresh_cookie_path: String,
+    /// `JWT_COOKIE_SECURE`: `false`.
+    pub secure: bool,
+    /// `JWT_COOKIE_DOMAIN`: none (a leading dot is dropped).
+    pub domain: Option<String>,
+    /// `JWT_COOKIE_SAMESITE`: none (the attribute is omitted).
+    pub same_site: Option<SameSite>,
+    /// `JWT_SESSION_COOKIE`: `true` (no `Max-Age`); `false` gives `Max-Age=31540000`.
+    pub session_cookie: bool,
+    /// CHIPS `Partitioned` attribute: `false`.
+    pub partitioned: bool,
+    /// `JWT_CSRF_METHODS`: `POST`, `PUT`, `PATCH`, `DELETE` (case-sensitive).
+    pub csrf_methods: Vec<String>,
+    /// `JWT_CSRF_IN_COOKIES`: `true` (the CSRF value is also set in a readable cookie).
+    pub csrf_in_cookies: bool,
+    /// `JWT_CSRF_CHECK_FORM`: `false` (with [`JwtBodyLayer`](crate::JwtBodyLayer), also read
+    /// the CSRF value from a form field when the header is absent).
+    pub csrf_check_form: bool,
+    /// `JWT_ACCESS_CSRF_HEADER_NAME`: `X-CSRF-TOKEN`.
+    pub access_csrf_header_name: String,
+    /// `JWT_REFRESH_CSRF_HEADER_NAME`: `X-CSRF-TOKEN`.
+    pub refresh_csrf_header_name: String,
+    /// `JWT_ACCESS_CSRF_COOKIE_NAME`: `csrf_access_token`.
+    pub access_csrf_cookie_name: String,
+    /// `JWT_REFRESH_CSRF_COOKIE_NAME`: `csrf_refresh_token`.
+    pub refresh_csrf_cookie_name: String,
+    /// `JWT_ACCESS_CSRF_COOKIE_PATH`: `/`.
+    pub access_csrf_cookie_path: String,
+    /// `JWT_REFRESH_CSRF_COOKIE_PATH`: `/`.
+    pub refresh_csrf_cookie_path: String,
+    /// `JWT_ACCESS_CSRF_FIELD_NAME`: `csrf_token`.
+    pub access_csrf_field_name: String,
+    /// `JWT_REFRESH_CSRF_FIELD_NAME`: `csrf_token`.
+    pub refresh_csrf_field_name: String,
+}
+
+impl Default for CookieOptions {
+    fn default() -> Self {
+        Self {
+            access_cookie_name: "access_token_cookie".into(),
+            refresh_cookie_name: "refresh_token_cookie".into(),
+            access_cookie_path: "/".into(),
+            refresh_cookie_path: "/".into(),
+            secure: false,
+            domain: None,
+            same_site: None,
+            session_cookie: true,
+            partitioned: false,
+            csrf_methods: ["POST", "PUT", "PATCH", "DELETE"].map(String::from).into(),
+            csrf_in_cookies: true,
+            csrf_check_form: false,
+            access_csrf_header_name: "X-CSRF-TOKEN".into(),
+            refresh_csrf_header_name: "X-CSRF-TOKEN".into(),
+            access_csrf_cookie_name: "csrf_access_token".into(),
+            refresh_csrf_cookie_name: "csrf_refresh_token".into(),
+            access_csrf_cookie_path: "/".into(),
+            refresh_csrf_cookie_path: "/".into(),
+            access_csrf_field_name: "csrf_token".into(),
+            refresh_csrf_field_name: "csrf_token".into(),
+        }
+    }
+}
+
+impl CookieOptions {
+    fn build(&self, protect: bool) -> Result<(CookieConfig, CsrfConfig), ConfigError> {
+        let cookies = CookieConfig::new(
+            &self.access_cookie_name,
+            &self.refresh_cookie_name,
+            &self.access_cookie_path,
+            &self.refresh_cookie_path,
+            self.secure,
+            self.domain.as_deref(),
+            self.same_site,
+            self.session_cookie,
+            self.partitioned,
+        )?;
+        // The CSRF cookies follow the same rules (they are written with the same
+        // attributes).
+        CookieConfig::new(
+            &self.access_csrf_cookie_name,
+            &self.refresh_csrf_cookie_name,
+            &self.access_csrf_cookie_path,
+            &self.refresh_csrf_cookie_path,
+            self.secure,
+            self.domain.as_deref(),
+            self.same_site,
+            self.session_cookie,
+            self.partitioned,
+        )?;
+        let header = |option: &'static str, name: &str| {
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| ConfigError::InvalidOption {
+                option,
+                reason: e.to_string(),
+            })
+        };
+        let methods = self
+            .csrf_methods
+            .iter()
+            .map(|m| {
+                http::Method::from_bytes(m.as_bytes()).map_err(|e| ConfigError::InvalidOption {
+                    option: "csrf_methods",
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let csrf = CsrfConfig {
+            protect,
+            methods,
+            in_cookies: self.csrf_in_cookies,
+            check_form: self.csrf_check_form,
+            access_header: header("access_csrf_header_name", &self.access_csrf_header_name)?,
+            refresh_header: header("refresh_csrf_header_name", &self.refresh_csrf_header_name)?,
+            access_cookie: self.access_csrf_cookie_name.as_str().into(),
+            refresh_cookie: self.refresh_csrf_cookie_name.as_str().into(),
+            access_cookie_path: self.access_csrf_cookie_path.as_str().into(),
+            refresh_cookie_path: self.refresh_csrf_cookie_path.as_str().into(),
+            access_field: self.access_csrf_field_name.as_str().into(),
+            refresh_field: self.refresh_csrf_field_name.as_str().into(),
+        };
+        Ok((cookies, csrf))
     }
 }

@@ -371,13 +371,13 @@ pin_project! {
 }
 
 impl<B> ResponseBody<B> {
-    fn rejection(body: Option<Bytes>) -> Self {
+    pub(crate) fn rejection(body: Option<Bytes>) -> Self {
         Self {
             kind: BodyKind::Rejection { body },
         }
     }
 
-    fn inner(body: B) -> Self {
+    pub(crate) fn inner(body: B) -> Self {
         Self {
             kind: BodyKind::Inner { body },
         }

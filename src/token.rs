@@ -112,9 +112,16 @@ pub struct TokenBuilder<'m> {
     fresh: Option<Fresh>,
     expires: Expires,
     claims: Map<String, Value>,
+    /// Claims set by the crate itself (`pair`, `family`), exempt from the reserved check.
+    internal: Map<String, Value>,
     headers: Map<String, Value>,
     error: Option<JwtError>,
 }
+
+/// Claims the crate sets itself and applications may not set.
+pub(crate) const RESERVED: &[&str] = &[
+    "type", "fresh", "exp", "iat", "nbf", "jti", "csrf", "pair", "family",
+];
 
 impl fmt::Debug for TokenBuilder<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -131,6 +138,7 @@ enum Fresh {
     Bool(bool),
     For(Duration),
     Until(OffsetDateTime),
+    UntilSecs(f64),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -149,9 +157,24 @@ impl<'m> TokenBuilder<'m> {
             fresh: None,
             expires: Expires::Default,
             claims: Map::new(),
+            internal: Map::new(),
             headers: Map::new(),
             error: None,
         }
+    }
+
+    pub(crate) fn internal_claim(mut self, name: &str, value: Value) -> Self {
+        self.internal.insert(name.to_owned(), value);
+        self
+    }
+
+    pub(crate) fn fresh_value(mut self, fresh: crate::Freshness) -> Self {
+        self.fresh = match fresh {
+            crate::Freshness::Bool(b) => Some(Fresh::Bool(b)),
+            crate::Freshness::Until(t) => Some(Fresh::UntilSecs(t)),
+            _ => Some(Fresh::Bool(false)),
+        };
+        self
     }
 
     /// Marks an access token fresh (`"fresh": true`) or not (the default).
@@ -188,7 +211,8 @@ impl<'m> TokenBuilder<'m> {
     }
 
     /// Adds a claim. Reserved claims (`type`, `fresh`, `exp`, `iat`, `nbf`, `jti`, `csrf`,
-    /// the identity claim, and `aud`/`iss` when configured) cannot be set this way:
+    /// `pair`, `family`, the identity claim, and `aud`/`iss` when configured) cannot be set
+    /// this way:
     /// [`create`](Self::create) then fails.
     pub fn claim(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
         match serde_json::to_value(value) {
@@ -259,6 +283,9 @@ impl<'m> TokenBuilder<'m> {
                 float_secs(until)?
             }
             (Some(Fresh::Until(t)), false) => float_secs(t.unix_timestamp_nanos())?,
+            (Some(Fresh::UntilSecs(t)), false) => serde_json::Number::from_f64(t)
+                .map(Value::Number)
+                .ok_or_else(|| JwtError::creation("fresh timestamp out of range"))?,
         };
 
         let default_expiry = if is_refresh {
@@ -296,10 +323,8 @@ impl<'m> TokenBuilder<'m> {
         };
         extras.extend(self.claims);
         for name in extras.keys() {
-            let reserved = matches!(
-                name.as_str(),
-                "type" | "fresh" | "exp" | "iat" | "nbf" | "jti" | "csrf"
-            ) || *name == *cfg.identity_claim
+            let reserved = RESERVED.contains(&name.as_str())
+                || *name == *cfg.identity_claim
                 || (name == "aud" && cfg.encode_audience.is_some())
                 || (name == "iss" && cfg.encode_issuer.is_some());
             if reserved {
@@ -308,6 +333,8 @@ impl<'m> TokenBuilder<'m> {
                 )));
             }
         }
+
+        extras.extend(self.internal);
 
         let jti = uuid::Uuid::new_v4().to_string();
         let csrf = cfg.csrf_protect.then(|| uuid::Uuid::new_v4().to_string());

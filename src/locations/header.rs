@@ -1,51 +1,10 @@
-//! Where tokens are read from: the `Authorization` header (and, as configured, cookies,
-//! the query string and the JSON body), in the configured order.
+//! The `Authorization: Bearer <JWT>` header.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
 
 use http::{HeaderMap, HeaderName};
 
 use crate::error::{ConfigError, ErrorKind, JwtError};
-
-/// A place a token is read from (`JWT_TOKEN_LOCATION`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TokenLocation {
-    /// The `Authorization: Bearer <JWT>` header (name and scheme configurable).
-    Headers,
-}
-
-impl TokenLocation {
-    /// Flask-JWT-Extended's name for the location (`"headers"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Headers => "headers",
-        }
-    }
-}
-
-impl fmt::Display for TokenLocation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TokenLocation {
-    type Err = ConfigError;
-
-    /// Parses `headers`, as `JWT_TOKEN_LOCATION` spells it.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "headers" => Ok(Self::Headers),
-            other => Err(ConfigError::InvalidOption {
-                option: "token location",
-                reason: format!("unknown location {other:?} (expected headers)"),
-            }),
-        }
-    }
-}
 
 /// The header location's settings, with its messages built once.
 #[derive(Debug, Clone)]
@@ -157,29 +116,6 @@ impl HeaderConfig {
     }
 }
 
-/// The combined "missing" message, as Flask-JWT-Extended builds it.
-pub(crate) fn missing_everywhere(locations: &[TokenLocation], messages: &[String]) -> JwtError {
-    match (locations, messages) {
-        (_, [one]) => JwtError::new(ErrorKind::Missing, one.clone()),
-        ([.., last], _) => {
-            let start: Vec<&str> = locations[..locations.len() - 1]
-                .iter()
-                .map(|l| l.as_str())
-                .collect();
-            JwtError::new(
-                ErrorKind::Missing,
-                format!(
-                    "Missing JWT in {} or {} ({})",
-                    start.join(", "),
-                    last.as_str(),
-                    messages.join("; ")
-                ),
-            )
-        }
-        ([], _) => JwtError::new(ErrorKind::Missing, "Missing JWT"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,12 +220,4 @@ mod tests {
         assert!(HeaderConfig::new("Authorization", "Bea rer").is_err());
     }
 
-    #[test]
-    fn combined_missing_message() {
-        let e = missing_everywhere(
-            &[TokenLocation::Headers, TokenLocation::Headers],
-            &["a".into(), "b".into()],
-        );
-        assert_eq!(e.message(), "Missing JWT in headers or headers (a; b)");
-    }
 }

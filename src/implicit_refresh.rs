@@ -1,0 +1,163 @@
+//! [`ImplicitRefreshLayer`]: Flask-JWT-Extended's documented "refresh an access cookie that
+//! is about to expire" after-request pattern, built in.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::SET_COOKIE;
+use http::{Request, Response};
+use time::Duration;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::claims::{DecodedToken, TokenType};
+use crate::locations::cookie::cookie_value;
+use crate::manager::JwtManager;
+
+/// For cookie apps: when a request carries a valid access cookie that expires within
+/// `window`, the (successful) response also sets a new access cookie (and CSRF cookie) for
+/// the same identity, with the same claims and the same freshness.
+///
+/// Never after logout (a response that unsets the access cookie), never for a token that is
+/// revoked (checked again after the handler ran), never on an error response.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use jwt_extended::{ImplicitRefreshLayer, JwtManager, JwtRequired, TokenLocation};
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .token_locations([TokenLocation::Cookies])
+///     .build()
+///     .unwrap();
+/// let app: Router = Router::new()
+///     .route("/protected", get(|_: JwtRequired| async { "ok" }))
+///     .layer(ImplicitRefreshLayer::new(&manager, time::Duration::minutes(5)))
+///     .layer(manager.layer());
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct ImplicitRefreshLayer {
+    manager: JwtManager,
+    window: Duration,
+}
+
+impl fmt::Debug for ImplicitRefreshLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImplicitRefreshLayer")
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImplicitRefreshLayer {
+    /// Refreshes access cookies that expire within `window`.
+    pub fn new(manager: &JwtManager, window: Duration) -> Self {
+        Self {
+            manager: manager.clone(),
+            window,
+        }
+    }
+}
+
+impl<S> Layer<S> for ImplicitRefreshLayer {
+    type Service = ImplicitRefresh<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ImplicitRefresh {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service of [`ImplicitRefreshLayer`].
+#[derive(Clone)]
+pub struct ImplicitRefresh<S> {
+    inner: S,
+    layer: ImplicitRefreshLayer,
+}
+
+impl<S: fmt::Debug> fmt::Debug for ImplicitRefresh<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImplicitRefresh")
+            .field("inner", &self.inner)
+            .field("layer", &self.layer)
+            .finish()
+    }
+}
+
+impl ImplicitRefreshLayer {
+    /// The request's access cookie, when it is valid and expires within the window.
+    fn candidate<B>(&self, req: &Request<B>) -> Option<Arc<DecodedToken>> {
+        let cookies = &self.manager.inner().guard.cookies;
+        let raw = cookie_value(req.headers(), &cookies.access_name).ok()??;
+        let token = self.manager.decode_token(raw).ok()?;
+        let exp = token.expires_at()?;
+        let now = self.manager.now_f64();
+        let expiring = (exp as f64) <= now + self.window.as_seconds_f64();
+        (expiring && token.token_type().is_access()).then(|| Arc::new(token))
+    }
+}
+
+/// Whether the response expires the access cookie (a logout).
+fn unsets_access_cookie<B>(res: &Response<B>, name: &str) -> bool {
+    res.headers().get_all(SET_COOKIE).iter().any(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|s| cookie::Cookie::parse(s).ok())
+            .is_some_and(|c| c.name() == name)
+    })
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, ResBody> Service<Request<B>> for ImplicitRefresh<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+    ResBody: Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Response<ResBody>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let candidate = self.layer.candidate(&req);
+        let manager = self.layer.manager.clone();
+        Box::pin(async move {
+            let mut res = inner.call(req).await?;
+            let Some(token) = candidate else {
+                return Ok(res);
+            };
+            let name = &manager.inner().guard.cookies.access_name;
+            let ok = res.status().is_success() || res.status().is_redirection();
+            if !ok || unsets_access_cookie(&res, name) {
+                return Ok(res);
+            }
+            if manager.check_revocation(&token).await.is_err() {
+                return Ok(res);
+            }
+            let cookies = manager
+                .reissue(&token, TokenType::Access)
+                .fresh_value(token.fresh())
+                .create()
+                .and_then(|t| manager.access_cookies(&t));
+            match cookies {
+                Ok(c) => c.apply(&mut res),
+                Err(e) => tracing::debug!(kind = ?e.kind(), "implicit refresh skipped"),
+            }
+            Ok(res)
+        })
+    }
+}

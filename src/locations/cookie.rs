@@ -1,0 +1,301 @@
+//! Cookies, and the double-submit CSRF protection that comes with them.
+
+use std::borrow::Cow;
+
+use http::{HeaderMap, HeaderName, Method};
+use subtle::ConstantTimeEq;
+
+use super::json::BodyValues;
+use super::{Found, missing};
+use crate::error::{ConfigError, ErrorKind, JwtError};
+
+/// `SameSite` for the JWT and CSRF cookies (`JWT_COOKIE_SAMESITE`).
+pub use cookie::SameSite;
+
+/// Cookie names, paths and attributes (Flask-JWT-Extended's `JWT_*_COOKIE_*` keys).
+#[derive(Debug, Clone)]
+pub(crate) struct CookieConfig {
+    pub(crate) access_name: Box<str>,
+    pub(crate) refresh_name: Box<str>,
+    pub(crate) access_path: Box<str>,
+    pub(crate) refresh_path: Box<str>,
+    pub(crate) secure: bool,
+    pub(crate) domain: Option<Box<str>>,
+    pub(crate) same_site: Option<SameSite>,
+    pub(crate) session: bool,
+    pub(crate) partitioned: bool,
+    missing_access: Box<str>,
+    missing_refresh: Box<str>,
+}
+
+/// The double-submit CSRF settings (`JWT_COOKIE_CSRF_PROTECT`, `JWT_CSRF_*`).
+#[derive(Debug, Clone)]
+pub(crate) struct CsrfConfig {
+    pub(crate) protect: bool,
+    pub(crate) methods: Vec<Method>,
+    pub(crate) in_cookies: bool,
+    pub(crate) check_form: bool,
+    pub(crate) access_header: HeaderName,
+    pub(crate) refresh_header: HeaderName,
+    pub(crate) access_cookie: Box<str>,
+    pub(crate) refresh_cookie: Box<str>,
+    pub(crate) access_cookie_path: Box<str>,
+    pub(crate) refresh_cookie_path: Box<str>,
+    pub(crate) access_field: Box<str>,
+    pub(crate) refresh_field: Box<str>,
+}
+
+fn check_cookie_name(option: &'static str, name: &str) -> Result<(), ConfigError> {
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidOption {
+            option,
+            reason: format!("{name:?} is not a valid cookie name"),
+        })
+    }
+}
+
+fn check_path(option: &'static str, path: &str) -> Result<(), ConfigError> {
+    if path.starts_with('/') && !path.bytes().any(|b| b.is_ascii_control() || b == b';') {
+        Ok(())
+    } else {
+        Err(ConfigError::InvalidOption {
+            option,
+            reason: format!("{path:?} is not a valid cookie path"),
+        })
+    }
+}
+
+/// Browser rules for the `__Host-` and `__Secure-` prefixes: both need `Secure`;
+/// `__Host-` also needs `Path=/` and no `Domain`.
+fn check_prefix(name: &str, path: &str, secure: bool, domain: Option<&str>) -> Result<(), ConfigError> {
+    let bad = |reason: &str| ConfigError::InvalidOption {
+        option: "cookie prefix",
+        reason: format!("{name}: {reason}"),
+    };
+    if name.starts_with("__Host-") {
+        if !secure {
+            return Err(bad("__Host- cookies need cookie_secure(true)"));
+        }
+        if path != "/" || domain.is_some() {
+            return Err(bad("__Host- cookies need path \"/\" and no domain"));
+        }
+    } else if name.starts_with("__Secure-") && !secure {
+        return Err(bad("__Secure- cookies need cookie_secure(true)"));
+    }
+    Ok(())
+}
+
+impl CookieConfig {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        access_name: &str,
+        refresh_name: &str,
+        access_path: &str,
+        refresh_path: &str,
+        secure: bool,
+        domain: Option<&str>,
+        same_site: Option<SameSite>,
+        session: bool,
+        partitioned: bool,
+    ) -> Result<Self, ConfigError> {
+        check_cookie_name("access_cookie_name", access_name)?;
+        check_cookie_name("refresh_cookie_name", refresh_name)?;
+        check_path("access_cookie_path", access_path)?;
+        check_path("refresh_cookie_path", refresh_path)?;
+        // Werkzeug drops a leading dot: `.example.com` is written `Domain=example.com`.
+        let domain = domain.map(|d| d.trim_start_matches('.')).filter(|d| !d.is_empty());
+        if let Some(d) = domain {
+            if d.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.')) {
+                return Err(ConfigError::InvalidOption {
+                    option: "cookie_domain",
+                    reason: format!("{d:?} is not a valid domain"),
+                });
+            }
+        }
+        check_prefix(access_name, access_path, secure, domain)?;
+        check_prefix(refresh_name, refresh_path, secure, domain)?;
+        if same_site == Some(SameSite::None) && !secure {
+            return Err(ConfigError::InvalidOption {
+                option: "cookie_samesite",
+                reason: "SameSite=None needs cookie_secure(true): browsers refuse it otherwise".into(),
+            });
+        }
+        if partitioned && !secure {
+            return Err(ConfigError::InvalidOption {
+                option: "cookie_partitioned",
+                reason: "partitioned (CHIPS) cookies need cookie_secure(true)".into(),
+            });
+        }
+        Ok(Self {
+            missing_access: format!("Missing cookie \"{access_name}\"").into(),
+            missing_refresh: format!("Missing cookie \"{refresh_name}\"").into(),
+            access_name: access_name.into(),
+            refresh_name: refresh_name.into(),
+            access_path: access_path.into(),
+            refresh_path: refresh_path.into(),
+            secure,
+            domain: domain.map(Into::into),
+            same_site,
+            session,
+            partitioned,
+        })
+    }
+
+    /// The token cookie and, when the method is protected, the CSRF value from the header
+    /// (or the form field). Empty values count as missing.
+    pub(crate) fn extract<'a>(
+        &self,
+        csrf: &CsrfConfig,
+        headers: &'a HeaderMap,
+        method: &Method,
+        body: Option<&'a BodyValues>,
+        refresh: bool,
+    ) -> Result<Found<'a>, JwtError> {
+        let (name, missing_msg) = if refresh {
+            (&*self.refresh_name, &*self.missing_refresh)
+        } else {
+            (&*self.access_name, &*self.missing_access)
+        };
+        let token = match cookie_value(headers, name)? {
+            Some(v) if !v.is_empty() => v,
+            _ => return Err(missing(missing_msg.to_owned())),
+        };
+        if !(csrf.protect && csrf.methods.contains(method)) {
+            return Ok(Found::token(Cow::Borrowed(token)));
+        }
+        let (header, field) = if refresh {
+            (&csrf.refresh_header, &*csrf.refresh_field)
+        } else {
+            (&csrf.access_header, &*csrf.access_field)
+        };
+        let mut value: Option<Cow<'a, str>> = match headers.get(header) {
+            Some(v) => Some(Cow::Borrowed(v.to_str().map_err(|_| csrf_missing())?)),
+            None => None,
+        };
+        if value.as_deref().is_none_or(str::is_empty) && csrf.check_form {
+            value = body
+                .and_then(|b| b.form_field(field))
+                .map(Cow::Borrowed);
+        }
+        match value {
+            Some(v) if !v.is_empty() => Ok(Found {
+                token: Cow::Borrowed(token),
+                csrf: Some(v),
+            }),
+            _ => Err(csrf_missing()),
+        }
+    }
+}
+
+fn csrf_missing() -> JwtError {
+    JwtError::new(ErrorKind::Csrf, "Missing CSRF token")
+}
+
+/// The value of the first cookie called `name` across every `Cookie` header (as Werkzeug
+/// reads it: the first wins, so cookie tossing cannot replace an earlier cookie). Quotes
+/// around the value are removed. A header that is not UTF-8 is an error.
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, JwtError> {
+    for value in headers.get_all(http::header::COOKIE) {
+        let text = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| JwtError::new(ErrorKind::InvalidToken, "Invalid Cookie header"))?;
+        for cookie in cookie::Cookie::split_parse(text).flatten() {
+            if cookie.name() == name {
+                let v = cookie.value_raw().unwrap_or_default().trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v);
+                return Ok(Some(v));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Compares the CSRF value sent with the request to the token's signed `csrf` claim, in
+/// constant time. Never compared with the CSRF cookie.
+pub(crate) fn check_csrf(sent: &str, claim: Option<&str>) -> Result<(), JwtError> {
+    let Some(claim) = claim else {
+        return Err(JwtError::new(ErrorKind::InvalidToken, "Missing claim: csrf"));
+    };
+    if csrf_matches(sent, claim) {
+        Ok(())
+    } else {
+        Err(JwtError::new(
+            ErrorKind::Csrf,
+            "CSRF double submit tokens do not match",
+        ))
+    }
+}
+
+/// Constant-time equality of two CSRF values; empty never matches.
+pub(crate) fn csrf_matches(sent: &str, claim: &str) -> bool {
+    !sent.is_empty() && bool::from(sent.as_bytes().ct_eq(claim.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &[u8])]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_bytes(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn cookie_parsing() {
+        let h = headers(&[("cookie", b"a=1; access_token_cookie=tok; b=2")]);
+        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some("tok"));
+        let h = headers(&[("cookie", b"access_token_cookie=first; access_token_cookie=second")]);
+        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some("first"));
+        let h = headers(&[("cookie", b"x=1"), ("cookie", b"access_token_cookie=\"q\"")]);
+        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some("q"));
+        let h = headers(&[("cookie", b"access_token_cookie=")]);
+        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some(""));
+        let h = headers(&[("cookie", b"junk;;=;==; access_token_cookie")]);
+        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), None);
+        let h = headers(&[("cookie", b"a=\xff")]);
+        assert!(cookie_value(&h, "access_token_cookie").is_err());
+        let many: String = (0..500).map(|i| format!("c{i}=v{i}; ")).collect();
+        let h = headers(&[("cookie", many.as_bytes())]);
+        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), None);
+    }
+
+    #[test]
+    fn csrf_compare_is_constant_time_and_never_matches_empty() {
+        assert!(csrf_matches("abc", "abc"));
+        assert!(!csrf_matches("abc", "abd"));
+        assert!(!csrf_matches("abc", "abcd"));
+        assert!(!csrf_matches("", ""));
+        assert_eq!(check_csrf("x", None).unwrap_err().message(), "Missing claim: csrf");
+        assert_eq!(
+            check_csrf("x", Some("y")).unwrap_err().message(),
+            "CSRF double submit tokens do not match"
+        );
+    }
+
+    #[test]
+    fn prefix_rules() {
+        let ok = CookieConfig::new("__Host-at", "__Host-rt", "/", "/", true, None, None, true, false);
+        assert!(ok.is_ok());
+        assert!(CookieConfig::new("__Host-at", "rt", "/", "/", false, None, None, true, false).is_err());
+        assert!(CookieConfig::new("__Host-at", "rt", "/api", "/", true, None, None, true, false).is_err());
+        assert!(CookieConfig::new("__Secure-at", "rt", "/", "/", false, None, None, true, false).is_err());
+        assert!(CookieConfig::new("a b", "rt", "/", "/", false, None, None, true, false).is_err());
+        assert!(CookieConfig::new("at", "rt", "/", "/", false, None, Some(SameSite::None), true, false).is_err());
+        let c = CookieConfig::new("at", "rt", "/", "/", false, Some(".example.com"), None, true, false).unwrap();
+        assert_eq!(c.domain.as_deref(), Some("example.com"));
+    }
+}
