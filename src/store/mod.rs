@@ -52,6 +52,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
+#[cfg(feature = "memory-store")]
+mod memory;
+#[cfg(feature = "memory-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
+pub use memory::MemoryStore;
+
 /// The result of [`RevocationStore::check`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Check {
