@@ -57,6 +57,11 @@ mod memory;
 #[cfg(feature = "memory-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::{RedisStore, RedisStoreBuilder};
 
 /// The result of [`RevocationStore::check`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
