@@ -52,6 +52,17 @@
 use std::borrow::Cow;
 use std::fmt;
 
+#[cfg(feature = "memory-store")]
+mod memory;
+#[cfg(feature = "memory-store")]
+#[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::{RedisStore, RedisStoreBuilder};
+
 /// The result of [`RevocationStore::check`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Check {
@@ -82,7 +93,9 @@ pub enum Consumption {
 /// Ids are opaque strings (the manager prefixes them by kind: token id, pair id, family id);
 /// they must be stored and compared verbatim. Times are seconds since the Unix epoch. An
 /// entry must be kept at least until its `until` time and may be dropped after it; it must
-/// never be dropped before (dropping it would un-revoke a token).
+/// never be dropped before (dropping it would un-revoke a token). Compute `until` with
+/// [`keep_until`]: an `until` already past lets a store drop the entry at once (and a
+/// consumption kept until a past time can be consumed "for the first time" again).
 ///
 /// Errors mean "unknown", and the guard turns them into `503`: a store must never answer
 /// "not revoked" when it does not know.

@@ -1,0 +1,753 @@
+//! The in-memory revocation store.
+
+use std::collections::HashMap;
+use std::collections::hash_map::{Entry, RandomState};
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::{Check, Consumption, RevocationStore, StoreError, StoreErrorKind};
+use crate::{Clock, SystemClock};
+
+/// Number of shards (independent locks). A power of two.
+const SHARDS: usize = 64;
+
+/// The longest id prefix (before `:<uuid>`) stored in compact form.
+const PREFIX_MAX: usize = 6;
+
+/// Length of a canonical hyphenated UUID.
+const UUID_LEN: usize = 36;
+
+/// A revocation store that keeps everything in the process: fast, but lost on restart and
+/// not shared between instances, so it suits a single instance, development and tests.
+/// Use `RedisStore` (feature `redis`) when more than one instance verifies tokens.
+///
+/// - **Concurrent:** the entries are spread over 64 shards, each behind its own lock, and
+///   every operation is O(1) (a check of `n` ids is O(n)).
+/// - **Expiry:** an entry is kept until its `until` time (inclusive) and dropped after it:
+///   lazily when it is looked at, a few shards at a time as writes come in (a full pass
+///   every [`sweep_interval`](Self::with_sweep_interval), 60 s by default), and on demand
+///   with [`sweep`](Self::sweep). The time comes from the store's [`Clock`] (the system
+///   clock by default; tests pass a [`MockClock`](crate::MockClock)).
+/// - **Bounded:** at most [`capacity`](Self::with_capacity) entries (10 million by default).
+///   When the store is full, expired entries are swept and, if it is still full, the write
+///   fails with [`StoreErrorKind::Capacity`]. An unexpired entry is never evicted, since
+///   that would un-revoke a token.
+/// - **Compact:** an id of the form `<prefix>:<uuid>`, with a prefix of at most 6 bytes and
+///   a canonical lower-case UUID (the shape of the ids the manager generates, such as
+///   `jti:0b6f3e0c-5b1e-4c55-9d8a-2f9f4c1b7e21`), is kept as 23 bytes without a separate
+///   allocation. Any other id is kept verbatim. One revoked token costs about 70 bytes
+///   (measured at one million entries, including the hash table's spare room).
+///
+/// # Example
+///
+/// ```
+/// use jwt_extended::store::{MemoryStore, RevocationStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = MemoryStore::new();
+/// let until = 4_102_444_800; // 2100-01-01
+/// store.revoke("jti:0b6f3e0c-5b1e-4c55-9d8a-2f9f4c1b7e21", until).await?;
+///
+/// let check = store.check(&["jti:0b6f3e0c-5b1e-4c55-9d8a-2f9f4c1b7e21"], None).await?;
+/// assert!(check.revoked);
+/// assert_eq!(store.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
+pub struct MemoryStore {
+    shards: Box<[Mutex<Shard>]>,
+    /// Picks the shard of a key (independent of the maps' own hashers).
+    hasher: RandomState,
+    /// Entries in all maps of all shards, expired or not, plus reservations in flight.
+    len: AtomicUsize,
+    capacity: usize,
+    clock: Arc<dyn Clock>,
+    /// Time between two incremental sweep steps (one shard each), in milliseconds.
+    step_every_ms: u64,
+    /// Clock time (ms) at or after which the next incremental sweep step runs.
+    next_step_at_ms: AtomicU64,
+    /// The next shard the incremental sweep visits.
+    step_cursor: AtomicUsize,
+    /// Clock second of the last full sweep forced by a full store.
+    last_capacity_sweep: AtomicU64,
+}
+
+impl MemoryStore {
+    /// The default capacity: 10 million entries (about 700 MB of uuid-shaped ids).
+    ///
+    /// ```
+    /// use jwt_extended::store::MemoryStore;
+    /// assert_eq!(MemoryStore::new().capacity(), MemoryStore::DEFAULT_CAPACITY);
+    /// ```
+    pub const DEFAULT_CAPACITY: usize = 10_000_000;
+
+    /// The default time for a full incremental sweep: 60 seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwt_extended::store::MemoryStore;
+    /// assert_eq!(MemoryStore::DEFAULT_SWEEP_INTERVAL, Duration::from_secs(60));
+    /// ```
+    pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+    /// An empty store with the default capacity and the system clock.
+    ///
+    /// ```
+    /// use jwt_extended::store::MemoryStore;
+    /// let store = MemoryStore::new();
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        let mut shards = Vec::with_capacity(SHARDS);
+        shards.resize_with(SHARDS, || Mutex::new(Shard::default()));
+        let mut store = Self {
+            shards: shards.into_boxed_slice(),
+            hasher: RandomState::new(),
+            len: AtomicUsize::new(0),
+            capacity: Self::DEFAULT_CAPACITY,
+            clock: Arc::new(SystemClock),
+            step_every_ms: 0,
+            next_step_at_ms: AtomicU64::new(0),
+            step_cursor: AtomicUsize::new(0),
+            last_capacity_sweep: AtomicU64::new(u64::MAX),
+        };
+        store.set_sweep_interval(Self::DEFAULT_SWEEP_INTERVAL);
+        store
+    }
+
+    /// Sets the largest number of entries the store holds (revoked ids, users, consumed
+    /// refresh tokens and rotation families together). It is a limit, not a preallocation.
+    ///
+    /// ```
+    /// use jwt_extended::store::{MemoryStore, RevocationStore, StoreErrorKind};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let store = MemoryStore::new().with_capacity(1);
+    /// let until = 4_102_444_800;
+    /// store.revoke("jti:a", until).await.unwrap();
+    /// let err = store.revoke("jti:b", until).await.unwrap_err();
+    /// assert_eq!(err.kind(), StoreErrorKind::Capacity);
+    /// // "jti:a" was kept: a full store refuses new entries, it never drops live ones.
+    /// assert!(store.check(&["jti:a"], None).await.unwrap().revoked);
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_capacity(mut self, max_entries: usize) -> Self {
+        self.capacity = max_entries;
+        self
+    }
+
+    /// Sets the clock that decides when entries have expired (defaults to
+    /// [`SystemClock`]). Give it the same clock as the [`JwtManager`](crate::JwtManager).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwt_extended::MockClock;
+    /// use jwt_extended::store::{MemoryStore, RevocationStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let clock = MockClock::at_unix(1_000);
+    /// let store = MemoryStore::new().with_clock(clock.clone());
+    /// store.revoke("jti:a", 1_100).await?;
+    ///
+    /// clock.advance(Duration::from_secs(100)); // 1 100: still kept
+    /// assert!(store.check(&["jti:a"], None).await?.revoked);
+    /// clock.advance(Duration::from_secs(1)); // 1 101: expired
+    /// assert!(!store.check(&["jti:a"], None).await?.revoked);
+    /// assert!(store.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sets how long a full pass of the incremental sweep takes (defaults to
+    /// [`DEFAULT_SWEEP_INTERVAL`](Self::DEFAULT_SWEEP_INTERVAL)). Writes sweep one shard
+    /// (1/64 of the entries) at a time, at most once per `interval / 64`, so expired entries
+    /// are dropped even when nothing looks at them again. `Duration::ZERO` sweeps a shard on
+    /// every write.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwt_extended::store::MemoryStore;
+    /// let store = MemoryStore::new().with_sweep_interval(Duration::from_secs(10));
+    /// # let _ = store;
+    /// ```
+    #[must_use]
+    pub fn with_sweep_interval(mut self, interval: Duration) -> Self {
+        self.set_sweep_interval(interval);
+        self
+    }
+
+    fn set_sweep_interval(&mut self, interval: Duration) {
+        let ms = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        self.step_every_ms = ms / SHARDS as u64;
+    }
+
+    /// The largest number of entries the store holds.
+    ///
+    /// ```
+    /// use jwt_extended::store::MemoryStore;
+    /// assert_eq!(MemoryStore::new().with_capacity(5).capacity(), 5);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The number of entries (revoked ids, users, consumed refresh tokens and rotation
+    /// families), including expired ones that have not been swept yet.
+    ///
+    /// ```
+    /// use jwt_extended::store::{MemoryStore, RevocationStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = MemoryStore::new();
+    /// store.revoke("jti:a", 4_102_444_800).await?;
+    /// store.revoke_user_before("alice", 1_700_000_000, 4_102_444_800).await?;
+    /// assert_eq!(store.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// Whether the store holds no entries.
+    ///
+    /// ```
+    /// use jwt_extended::store::MemoryStore;
+    /// assert!(MemoryStore::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every expired entry now, and returns how many were dropped. Entries are
+    /// also dropped lazily and by the incremental sweep, so calling this is optional.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwt_extended::MockClock;
+    /// use jwt_extended::store::{MemoryStore, RevocationStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let clock = MockClock::at_unix(1_000);
+    /// let store = MemoryStore::new().with_clock(clock.clone());
+    /// store.revoke("jti:a", 1_010).await?;
+    /// store.revoke("jti:b", 2_000).await?;
+    ///
+    /// clock.advance(Duration::from_secs(60));
+    /// assert_eq!(store.sweep(), 1);
+    /// assert_eq!(store.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sweep(&self) -> usize {
+        let now = self.now();
+        (0..self.shards.len())
+            .map(|i| self.sweep_shard(i, now))
+            .sum()
+    }
+
+    fn sweep_shard(&self, index: usize, now: u64) -> usize {
+        let removed = self.lock(index).retain_unexpired(now);
+        if removed > 0 {
+            self.len.fetch_sub(removed, Ordering::AcqRel);
+        }
+        removed
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now().as_secs()
+    }
+
+    fn lock(&self, index: usize) -> MutexGuard<'_, Shard> {
+        // Nothing panics while a shard is locked except on allocation failure, and every
+        // update leaves the maps consistent, so a poisoned lock still guards good data.
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn shard_of<K: std::hash::Hash + ?Sized>(&self, key: &K) -> usize {
+        // SHARDS is a power of two; the low bits of SipHash are as good as any.
+        (self.hasher.hash_one(key) as usize) & (SHARDS - 1)
+    }
+
+    /// Reserves room for `n` new entries, sweeping once (per clock second) when full.
+    fn reserve(&self, n: usize, now: u64) -> bool {
+        if n == 0 || self.try_add(n) {
+            return true;
+        }
+        if self.last_capacity_sweep.swap(now, Ordering::AcqRel) != now {
+            self.sweep();
+            return self.try_add(n);
+        }
+        false
+    }
+
+    fn try_add(&self, n: usize) -> bool {
+        self.len
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |len| {
+                len.checked_add(n).filter(|&after| after <= self.capacity)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, n: usize) {
+        if n > 0 {
+            self.len.fetch_sub(n, Ordering::AcqRel);
+        }
+    }
+
+    /// Reserves the largest of `n, n-1, .., 0` entries that fits.
+    fn reserve_up_to(&self, n: usize, now: u64) -> usize {
+        (1..=n).rev().find(|&k| self.reserve(k, now)).unwrap_or(0)
+    }
+
+    /// One step of the incremental sweep, when one is due.
+    fn sweep_step(&self) {
+        let now_ms = u64::try_from(self.clock.now().as_millis()).unwrap_or(u64::MAX);
+        let due = self.next_step_at_ms.load(Ordering::Acquire);
+        if now_ms < due
+            || self
+                .next_step_at_ms
+                .compare_exchange(
+                    due,
+                    now_ms.saturating_add(self.step_every_ms),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_err()
+        {
+            return;
+        }
+        let index = self.step_cursor.fetch_add(1, Ordering::Relaxed) & (SHARDS - 1);
+        self.sweep_shard(index, now_ms / 1000);
+    }
+
+    /// Ends a single-entry write: `inserted` is `Some(true)` when the reservation was used,
+    /// `Some(false)` when an entry was updated in place, `None` when there was no room.
+    fn finish_write(&self, reserved: bool, inserted: Option<bool>) -> Result<(), StoreError> {
+        if reserved && inserted != Some(true) {
+            self.release(1);
+        }
+        self.sweep_step();
+        inserted.map(drop).ok_or_else(|| self.capacity_error())
+    }
+
+    fn capacity_error(&self) -> StoreError {
+        StoreError::new(
+            StoreErrorKind::Capacity,
+            format!(
+                "the in-memory store is full ({} unexpired entries)",
+                self.capacity
+            ),
+        )
+    }
+
+    /// Runs `f` on the consumed-ids map of one shard and the families map of another
+    /// (possibly the same), holding both locks, taken in shard order.
+    fn with_used_and_latest<R>(
+        &self,
+        used_shard: usize,
+        latest_shard: usize,
+        f: impl FnOnce(&mut HashMap<Key, Used>, &mut HashMap<Key, Latest>) -> R,
+    ) -> R {
+        if used_shard == latest_shard {
+            let mut guard = self.lock(used_shard);
+            let shard = &mut *guard;
+            return f(&mut shard.used, &mut shard.latest);
+        }
+        let (mut used, mut latest) = if used_shard < latest_shard {
+            let used = self.lock(used_shard);
+            (used, self.lock(latest_shard))
+        } else {
+            let latest = self.lock(latest_shard);
+            (self.lock(used_shard), latest)
+        };
+        f(&mut used.used, &mut latest.latest)
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity)
+            .field("shards", &self.shards.len())
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl RevocationStore for MemoryStore {
+    async fn revoke(&self, id: &str, until: u64) -> Result<(), StoreError> {
+        let now = self.now();
+        let key = Key::new(id);
+        let index = self.shard_of(&key);
+        let reserved = self.reserve(1, now);
+        let inserted = match self.lock(index).revoked.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let kept = entry.get_mut();
+                // An expired entry is replaced; a live one is never shortened.
+                *kept = if *kept < now { until } else { until.max(*kept) };
+                Some(false)
+            }
+            Entry::Vacant(entry) if reserved => {
+                entry.insert(until);
+                Some(true)
+            }
+            Entry::Vacant(_) => None,
+        };
+        self.finish_write(reserved, inserted)
+    }
+
+    async fn revoke_user_before(
+        &self,
+        identity: &str,
+        not_before: u64,
+        until: u64,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let index = self.shard_of(identity);
+        let reserved = self.reserve(1, now);
+        let inserted = {
+            let mut shard = self.lock(index);
+            match shard.users.get_mut(identity) {
+                Some(user) => {
+                    *user = if user.until < now {
+                        UserEntry { not_before, until }
+                    } else {
+                        UserEntry {
+                            not_before: not_before.max(user.not_before),
+                            until: until.max(user.until),
+                        }
+                    };
+                    Some(false)
+                }
+                None if reserved => {
+                    let entry = UserEntry { not_before, until };
+                    shard.users.insert(identity.into(), entry);
+                    Some(true)
+                }
+                None => None,
+            }
+        };
+        self.finish_write(reserved, inserted)
+    }
+
+    async fn check(&self, ids: &[&str], identity: Option<&str>) -> Result<Check, StoreError> {
+        let now = self.now();
+        let mut check = Check::default();
+        for id in ids {
+            let key = Key::new(id);
+            let mut shard = self.lock(self.shard_of(&key));
+            if let Entry::Occupied(entry) = shard.revoked.entry(key) {
+                if *entry.get() >= now {
+                    check.revoked = true;
+                    break;
+                }
+                entry.remove();
+                drop(shard);
+                self.release(1);
+            }
+        }
+        if let Some(identity) = identity {
+            let mut shard = self.lock(self.shard_of(identity));
+            if let Some(user) = shard.users.get(identity) {
+                if user.until >= now {
+                    check.user_not_before = Some(user.not_before);
+                } else {
+                    shard.users.remove(identity);
+                    drop(shard);
+                    self.release(1);
+                }
+            }
+        }
+        Ok(check)
+    }
+
+    async fn consume(
+        &self,
+        family: &str,
+        id: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<Consumption, StoreError> {
+        let clock_now = self.now();
+        let id_key = Key::new(id);
+        let family_key = Key::new(family);
+        let (used_shard, latest_shard) = (self.shard_of(&id_key), self.shard_of(&family_key));
+        let reserved = self.reserve_up_to(2, clock_now);
+        let outcome = self.with_used_and_latest(used_shard, latest_shard, |used, latest| {
+            let live = |kept_until: u64| kept_until >= clock_now;
+            if let Some(first) = used.get(&id_key).filter(|u| live(u.until)) {
+                let is_latest = latest
+                    .get(&family_key)
+                    .is_some_and(|l| live(l.until) && l.id == id_key);
+                return Ok((
+                    Consumption::Reused {
+                        first_used_at: first.first_used_at,
+                        latest: is_latest,
+                    },
+                    0,
+                ));
+            }
+            // Expired entries still present are replaced in place.
+            let needed = usize::from(!used.contains_key(&id_key))
+                + usize::from(!latest.contains_key(&family_key));
+            if needed > reserved {
+                return Err(());
+            }
+            latest.insert(
+                family_key,
+                Latest {
+                    id: id_key.clone(),
+                    until,
+                },
+            );
+            used.insert(
+                id_key,
+                Used {
+                    first_used_at: now,
+                    until,
+                },
+            );
+            Ok((Consumption::First, needed))
+        });
+        let result = match outcome {
+            Ok((consumption, used)) => {
+                self.release(reserved - used);
+                Ok(consumption)
+            }
+            Err(()) => {
+                self.release(reserved);
+                Err(self.capacity_error())
+            }
+        };
+        self.sweep_step();
+        result
+    }
+}
+
+/// One shard: every kind of entry whose key hashes to it.
+#[derive(Default)]
+struct Shard {
+    /// Revoked id → kept until.
+    revoked: HashMap<Key, u64>,
+    /// Identity → "not before" time.
+    users: HashMap<Box<str>, UserEntry>,
+    /// Consumed refresh-token id → first use.
+    used: HashMap<Key, Used>,
+    /// Rotation family → its most recently consumed id.
+    latest: HashMap<Key, Latest>,
+}
+
+impl Shard {
+    /// Drops entries kept until before `now`; returns how many.
+    fn retain_unexpired(&mut self, now: u64) -> usize {
+        fn retain<K: Eq + std::hash::Hash, V>(
+            map: &mut HashMap<K, V>,
+            keep: impl Fn(&V) -> bool,
+        ) -> usize {
+            let before = map.len();
+            map.retain(|_, v| keep(v));
+            // Give memory back after a large purge (hash maps never shrink by themselves).
+            if map.capacity() > 64 && map.len() < map.capacity() / 4 {
+                map.shrink_to(map.len() * 2);
+            }
+            before - map.len()
+        }
+        retain(&mut self.revoked, |&until| until >= now)
+            + retain(&mut self.users, |u| u.until >= now)
+            + retain(&mut self.used, |u| u.until >= now)
+            + retain(&mut self.latest, |l| l.until >= now)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct UserEntry {
+    not_before: u64,
+    until: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Used {
+    first_used_at: u64,
+    until: u64,
+}
+
+#[derive(Debug)]
+struct Latest {
+    id: Key,
+    until: u64,
+}
+
+/// A stored id. Two ids are equal exactly when their `Key`s are equal: a string has one
+/// form only (compact when it parses as `<prefix>:<canonical uuid>`, verbatim otherwise),
+/// and the compact form keeps every byte of the string (prefix, its length, the uuid).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// `<prefix>:<uuid>`: `prefix[..prefix_len]` is the prefix, the rest is zero.
+    Uuid {
+        prefix_len: u8,
+        prefix: [u8; PREFIX_MAX],
+        uuid: [u8; 16],
+    },
+    /// Any other id, verbatim.
+    Other(Box<str>),
+}
+
+impl Key {
+    fn new(id: &str) -> Self {
+        Self::compact(id.as_bytes()).unwrap_or_else(|| Self::Other(id.into()))
+    }
+
+    fn compact(id: &[u8]) -> Option<Self> {
+        let prefix_len = id.len().checked_sub(UUID_LEN + 1)?;
+        if prefix_len > PREFIX_MAX || id[prefix_len] != b':' {
+            return None;
+        }
+        let uuid = parse_canonical_uuid(&id[prefix_len + 1..])?;
+        let mut prefix = [0; PREFIX_MAX];
+        prefix[..prefix_len].copy_from_slice(&id[..prefix_len]);
+        Some(Self::Uuid {
+            prefix_len: prefix_len as u8,
+            prefix,
+            uuid,
+        })
+    }
+}
+
+/// The 16 bytes of a UUID written in canonical form: `8-4-4-4-12` lower-case hex digits.
+/// Anything else (upper case, braces, no hyphens) is not canonical and gives `None`.
+fn parse_canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
+    if text.len() != UUID_LEN {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut nibbles = 0;
+    for (i, &c) in text.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let value = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        out[nibbles / 2] |= value << (4 * (1 - nibbles % 2));
+        nibbles += 1;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UUID: &str = "0b6f3e0c-5b1e-4c55-9d8a-2f9f4c1b7e21";
+
+    #[test]
+    fn key_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<Key>(), 24);
+        assert_eq!(std::mem::size_of::<(Key, u64)>(), 32);
+    }
+
+    #[test]
+    fn uuid_ids_are_compact() {
+        for prefix in ["", "j", "jti", "family"] {
+            let id = format!("{prefix}:{UUID}");
+            match Key::new(&id) {
+                Key::Uuid {
+                    prefix_len,
+                    prefix: p,
+                    uuid,
+                } => {
+                    assert_eq!(&p[..usize::from(prefix_len)], prefix.as_bytes());
+                    assert_eq!(uuid::Uuid::from_bytes(uuid).hyphenated().to_string(), UUID);
+                }
+                Key::Other(_) => panic!("{id} should be compact"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_ids_are_verbatim() {
+        let upper = format!("jti:{}", UUID.to_uppercase());
+        let long_prefix = format!("toolong:{UUID}");
+        let no_colon = format!("jti-{UUID}");
+        let braces = format!("jti:{{{}}}", &UUID[..34]);
+        let bad_hyphen = format!("jti:{}x{}", &UUID[..8], &UUID[9..]);
+        let bad_digit = format!("jti:{}g", &UUID[..35]);
+        for id in [
+            UUID,
+            "jti:",
+            "",
+            upper.as_str(),
+            long_prefix.as_str(),
+            no_colon.as_str(),
+            braces.as_str(),
+            bad_hyphen.as_str(),
+            bad_digit.as_str(),
+        ] {
+            assert_eq!(Key::new(id), Key::Other(id.into()), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn distinct_ids_give_distinct_keys() {
+        let ids = [
+            format!("jti:{UUID}"),
+            format!("jtj:{UUID}"),
+            format!("jti:{}", UUID.replace('0', "1")),
+            format!("ti:{UUID}"),
+            format!(":{UUID}"),
+            format!("jti\0:{UUID}"),
+            format!("jti:{}", UUID.to_uppercase()),
+            format!("jti:{UUID} "),
+            UUID.to_string(),
+        ];
+        let keys: Vec<Key> = ids.iter().map(|id| Key::new(id)).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for (j, b) in keys.iter().enumerate() {
+                assert_eq!(a == b, i == j, "{:?} vs {:?}", ids[i], ids[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn canonical_uuid_round_trips() {
+        for _ in 0..100 {
+            let u = uuid::Uuid::new_v4();
+            let text = u.hyphenated().to_string();
+            assert_eq!(parse_canonical_uuid(text.as_bytes()), Some(*u.as_bytes()));
+        }
+        assert_eq!(
+            parse_canonical_uuid(b"00000000-0000-0000-0000-00000000000"),
+            None
+        );
+    }
+}
