@@ -150,7 +150,9 @@ mod tests {
         let m = manager(&clock);
         let cache = TokenCache::new(32).unwrap();
         let now = 1_800_000_000;
-        let tokens: Vec<String> = (0..200).map(|_| m.create_access_token("a").unwrap()).collect();
+        let tokens: Vec<String> = (0..200)
+            .map(|_| m.create_access_token("a").unwrap())
+            .collect();
         for t in &tokens {
             cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
         }

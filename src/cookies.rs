@@ -97,7 +97,10 @@ impl JwtCookies {
 
     fn push(&mut self, cookie: Cookie<'_>) -> Result<(), JwtError> {
         let value = HeaderValue::from_str(&cookie.to_string()).map_err(|_| {
-            JwtError::new(ErrorKind::TokenCreation, "cookie value is not a valid header")
+            JwtError::new(
+                ErrorKind::TokenCreation,
+                "cookie value is not a valid header",
+            )
         })?;
         self.values.push(value);
         Ok(())
@@ -165,9 +168,19 @@ impl JwtManager {
         let (cfg, csrf) = (&guard.cookies, &guard.csrf);
         let decoded = self.decode_token(token)?;
         let (name, path, csrf_name, csrf_path) = if refresh {
-            (&cfg.refresh_name, &cfg.refresh_path, &csrf.refresh_cookie, &csrf.refresh_cookie_path)
+            (
+                &cfg.refresh_name,
+                &cfg.refresh_path,
+                &csrf.refresh_cookie,
+                &csrf.refresh_cookie_path,
+            )
         } else {
-            (&cfg.access_name, &cfg.access_path, &csrf.access_cookie, &csrf.access_cookie_path)
+            (
+                &cfg.access_name,
+                &cfg.access_path,
+                &csrf.access_cookie,
+                &csrf.access_cookie_path,
+            )
         };
         let mut out = JwtCookies::default();
         let spec = Spec {
@@ -194,9 +207,19 @@ impl JwtManager {
         let guard = &self.inner().guard;
         let (cfg, csrf) = (&guard.cookies, &guard.csrf);
         let (name, path, csrf_name, csrf_path) = if refresh {
-            (&cfg.refresh_name, &cfg.refresh_path, &csrf.refresh_cookie, &csrf.refresh_cookie_path)
+            (
+                &cfg.refresh_name,
+                &cfg.refresh_path,
+                &csrf.refresh_cookie,
+                &csrf.refresh_cookie_path,
+            )
         } else {
-            (&cfg.access_name, &cfg.access_path, &csrf.access_cookie, &csrf.access_cookie_path)
+            (
+                &cfg.access_name,
+                &cfg.access_path,
+                &csrf.access_cookie,
+                &csrf.access_cookie_path,
+            )
         };
         let mut out = JwtCookies::default();
         let specs = [
@@ -211,7 +234,11 @@ impl JwtManager {
                 http_only: false,
             },
         ];
-        let n = if csrf.protect && csrf.in_cookies { 2 } else { 1 };
+        let n = if csrf.protect && csrf.in_cookies {
+            2
+        } else {
+            1
+        };
         for spec in &specs[..n] {
             // Names and paths are checked at build time, so this cannot fail.
             let _ = out.push(self.cookie(spec, "", overrides, true));
@@ -250,14 +277,16 @@ impl JwtManager {
 
     /// `unset_jwt_cookies`: expires the access and refresh cookies and their CSRF cookies.
     pub fn unset_jwt_cookies(&self) -> JwtCookies {
-        self.unset_access_cookies().and(self.unset_refresh_cookies())
+        self.unset_access_cookies()
+            .and(self.unset_refresh_cookies())
     }
 
     /// As [`unset_jwt_cookies`](Self::unset_jwt_cookies), for cookies set with another
     /// domain.
     pub fn unset_jwt_cookies_with(&self, domain: impl Into<String>) -> JwtCookies {
         let o = CookieOverrides::default().domain(domain);
-        self.unset_cookies(false, &o).and(self.unset_cookies(true, &o))
+        self.unset_cookies(false, &o)
+            .and(self.unset_cookies(true, &o))
     }
 
     /// `unset_access_cookies`.

@@ -65,9 +65,9 @@ pub use guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
     OptionalJwt, RefreshJwtRequired,
 };
+pub use implicit_refresh::{ImplicitRefresh, ImplicitRefreshLayer};
 pub use jsonwebtoken::Algorithm;
 pub use keys::Key;
-pub use implicit_refresh::{ImplicitRefresh, ImplicitRefreshLayer};
 pub use layer::{JwtLayer, JwtService};
 pub use locations::cookie::SameSite;
 pub use locations::{JwtBodyLayer, JwtBodyService, TokenLocation};

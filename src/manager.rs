@@ -828,14 +828,35 @@ impl JwtManagerBuilder {
         text("JWT_REFRESH_COOKIE_NAME", &mut c.refresh_cookie_name);
         text("JWT_ACCESS_COOKIE_PATH", &mut c.access_cookie_path);
         text("JWT_REFRESH_COOKIE_PATH", &mut c.refresh_cookie_path);
-        text("JWT_ACCESS_CSRF_HEADER_NAME", &mut c.access_csrf_header_name);
-        text("JWT_REFRESH_CSRF_HEADER_NAME", &mut c.refresh_csrf_header_name);
-        text("JWT_ACCESS_CSRF_COOKIE_NAME", &mut c.access_csrf_cookie_name);
-        text("JWT_REFRESH_CSRF_COOKIE_NAME", &mut c.refresh_csrf_cookie_name);
-        text("JWT_ACCESS_CSRF_COOKIE_PATH", &mut c.access_csrf_cookie_path);
-        text("JWT_REFRESH_CSRF_COOKIE_PATH", &mut c.refresh_csrf_cookie_path);
+        text(
+            "JWT_ACCESS_CSRF_HEADER_NAME",
+            &mut c.access_csrf_header_name,
+        );
+        text(
+            "JWT_REFRESH_CSRF_HEADER_NAME",
+            &mut c.refresh_csrf_header_name,
+        );
+        text(
+            "JWT_ACCESS_CSRF_COOKIE_NAME",
+            &mut c.access_csrf_cookie_name,
+        );
+        text(
+            "JWT_REFRESH_CSRF_COOKIE_NAME",
+            &mut c.refresh_csrf_cookie_name,
+        );
+        text(
+            "JWT_ACCESS_CSRF_COOKIE_PATH",
+            &mut c.access_csrf_cookie_path,
+        );
+        text(
+            "JWT_REFRESH_CSRF_COOKIE_PATH",
+            &mut c.refresh_csrf_cookie_path,
+        );
         text("JWT_ACCESS_CSRF_FIELD_NAME", &mut c.access_csrf_field_name);
-        text("JWT_REFRESH_CSRF_FIELD_NAME", &mut c.refresh_csrf_field_name);
+        text(
+            "JWT_REFRESH_CSRF_FIELD_NAME",
+            &mut c.refresh_csrf_field_name,
+        );
         if let Some(v) = lookup("JWT_COOKIE_DOMAIN") {
             c.domain = Some(v.trim().to_owned()).filter(|d| !d.is_empty());
         }
@@ -1022,7 +1043,6 @@ mod no_backend_tests {
 /// # Ok::<(), jwt_extended::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CookieOptions {
     /// `JWT_ACCESS_COOKIE_NAME`: `access_token_cookie`.
     pub access_cookie_name: String,

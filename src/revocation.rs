@@ -9,6 +9,36 @@ use crate::error::{ErrorKind, JwtError};
 use crate::manager::JwtManager;
 use crate::store::{RevocationStore, keep_until};
 
+/// Store id prefixes: short, so the memory store keeps `<prefix>:<uuid>` ids compactly.
+pub(crate) const JTI: &str = "jti:";
+pub(crate) const PAIR: &str = "pair:";
+pub(crate) const FAMILY: &str = "fam:";
+
+/// Builds `<prefix><id>` on the stack when it fits (always, for uuid ids), so the check on
+/// every request does not allocate for it.
+pub(crate) struct IdBuf {
+    buf: [u8; 64],
+}
+
+impl IdBuf {
+    pub(crate) fn new() -> Self {
+        Self { buf: [0; 64] }
+    }
+
+    pub(crate) fn id<'a>(&'a mut self, prefix: &str, id: &str) -> std::borrow::Cow<'a, str> {
+        let len = prefix.len() + id.len();
+        if len > self.buf.len() {
+            return std::borrow::Cow::Owned(format!("{prefix}{id}"));
+        }
+        self.buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        self.buf[prefix.len()..len].copy_from_slice(id.as_bytes());
+        match std::str::from_utf8(&self.buf[..len]) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => std::borrow::Cow::Owned(format!("{prefix}{id}")),
+        }
+    }
+}
+
 fn unavailable(e: crate::store::StoreError) -> JwtError {
     JwtError::new(
         ErrorKind::Unavailable,
@@ -63,8 +93,9 @@ impl JwtManager {
         let jti = token
             .jti()
             .ok_or_else(|| JwtError::invalid("Missing claim: jti"))?;
+        let mut buf = IdBuf::new();
         store
-            .revoke(jti, self.keep_until(token.expires_at()))
+            .revoke(&buf.id(JTI, jti), self.keep_until(token.expires_at()))
             .await
             .map_err(unavailable)
     }
@@ -98,17 +129,23 @@ impl JwtManager {
                 // Revocation cannot be checked without a jti: refuse.
                 return Err(JwtError::invalid("Missing claim: jti"));
             };
-            let mut ids = [jti, "", ""];
-            let mut n = 1;
-            for claim in ["pair", "family"] {
-                if let Some(id) = token.claim(claim).and_then(Value::as_str) {
-                    ids[n] = id;
-                    n += 1;
-                }
+            let (mut a, mut b, mut c) = (IdBuf::new(), IdBuf::new(), IdBuf::new());
+            let pair = token.claim("pair").and_then(Value::as_str);
+            let family = token.claim("family").and_then(Value::as_str);
+            let ids = [
+                Some(a.id(JTI, jti)),
+                pair.map(|p| b.id(PAIR, p)),
+                family.map(|f| c.id(FAMILY, f)),
+            ];
+            let mut refs: [&str; 3] = [""; 3];
+            let mut n = 0;
+            for id in ids.iter().flatten() {
+                refs[n] = id;
+                n += 1;
             }
             let identity = token.subject();
             let check = store
-                .check(&ids[..n], identity)
+                .check(&refs[..n], identity)
                 .await
                 .map_err(unavailable)?;
             let before_cutoff = check

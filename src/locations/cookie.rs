@@ -73,7 +73,12 @@ fn check_path(option: &'static str, path: &str) -> Result<(), ConfigError> {
 
 /// Browser rules for the `__Host-` and `__Secure-` prefixes: both need `Secure`;
 /// `__Host-` also needs `Path=/` and no `Domain`.
-fn check_prefix(name: &str, path: &str, secure: bool, domain: Option<&str>) -> Result<(), ConfigError> {
+fn check_prefix(
+    name: &str,
+    path: &str,
+    secure: bool,
+    domain: Option<&str>,
+) -> Result<(), ConfigError> {
     let bad = |reason: &str| ConfigError::InvalidOption {
         option: "cookie prefix",
         reason: format!("{name}: {reason}"),
@@ -109,21 +114,26 @@ impl CookieConfig {
         check_path("access_cookie_path", access_path)?;
         check_path("refresh_cookie_path", refresh_path)?;
         // Werkzeug drops a leading dot: `.example.com` is written `Domain=example.com`.
-        let domain = domain.map(|d| d.trim_start_matches('.')).filter(|d| !d.is_empty());
-        if let Some(d) = domain {
-            if d.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.')) {
-                return Err(ConfigError::InvalidOption {
-                    option: "cookie_domain",
-                    reason: format!("{d:?} is not a valid domain"),
-                });
-            }
+        let domain = domain
+            .map(|d| d.trim_start_matches('.'))
+            .filter(|d| !d.is_empty());
+        let bad_domain = |d: &&str| {
+            d.bytes()
+                .any(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        };
+        if let Some(d) = domain.filter(bad_domain) {
+            return Err(ConfigError::InvalidOption {
+                option: "cookie_domain",
+                reason: format!("{d:?} is not a valid domain"),
+            });
         }
         check_prefix(access_name, access_path, secure, domain)?;
         check_prefix(refresh_name, refresh_path, secure, domain)?;
         if same_site == Some(SameSite::None) && !secure {
             return Err(ConfigError::InvalidOption {
                 option: "cookie_samesite",
-                reason: "SameSite=None needs cookie_secure(true): browsers refuse it otherwise".into(),
+                reason: "SameSite=None needs cookie_secure(true): browsers refuse it otherwise"
+                    .into(),
             });
         }
         if partitioned && !secure {
@@ -179,9 +189,7 @@ impl CookieConfig {
             None => None,
         };
         if value.as_deref().is_none_or(str::is_empty) && csrf.check_form {
-            value = body
-                .and_then(|b| b.form_field(field))
-                .map(Cow::Borrowed);
+            value = body.and_then(|b| b.form_field(field)).map(Cow::Borrowed);
         }
         match value {
             Some(v) if !v.is_empty() => Ok(Found {
@@ -200,7 +208,10 @@ fn csrf_missing() -> JwtError {
 /// The value of the first cookie called `name` across every `Cookie` header (as Werkzeug
 /// reads it: the first wins, so cookie tossing cannot replace an earlier cookie). Quotes
 /// around the value are removed. A header that is not UTF-8 is an error.
-pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, JwtError> {
+pub(crate) fn cookie_value<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+) -> Result<Option<&'a str>, JwtError> {
     for value in headers.get_all(http::header::COOKIE) {
         let text = std::str::from_utf8(value.as_bytes())
             .map_err(|_| JwtError::new(ErrorKind::InvalidToken, "Invalid Cookie header"))?;
@@ -222,7 +233,10 @@ pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Result<Opt
 /// constant time. Never compared with the CSRF cookie.
 pub(crate) fn check_csrf(sent: &str, claim: Option<&str>) -> Result<(), JwtError> {
     let Some(claim) = claim else {
-        return Err(JwtError::new(ErrorKind::InvalidToken, "Missing claim: csrf"));
+        return Err(JwtError::new(
+            ErrorKind::InvalidToken,
+            "Missing claim: csrf",
+        ));
     };
     if csrf_matches(sent, claim) {
         Ok(())
@@ -257,9 +271,18 @@ mod tests {
     #[test]
     fn cookie_parsing() {
         let h = headers(&[("cookie", b"a=1; access_token_cookie=tok; b=2")]);
-        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some("tok"));
-        let h = headers(&[("cookie", b"access_token_cookie=first; access_token_cookie=second")]);
-        assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some("first"));
+        assert_eq!(
+            cookie_value(&h, "access_token_cookie").unwrap(),
+            Some("tok")
+        );
+        let h = headers(&[(
+            "cookie",
+            b"access_token_cookie=first; access_token_cookie=second",
+        )]);
+        assert_eq!(
+            cookie_value(&h, "access_token_cookie").unwrap(),
+            Some("first")
+        );
         let h = headers(&[("cookie", b"x=1"), ("cookie", b"access_token_cookie=\"q\"")]);
         assert_eq!(cookie_value(&h, "access_token_cookie").unwrap(), Some("q"));
         let h = headers(&[("cookie", b"access_token_cookie=")]);
@@ -279,7 +302,10 @@ mod tests {
         assert!(!csrf_matches("abc", "abd"));
         assert!(!csrf_matches("abc", "abcd"));
         assert!(!csrf_matches("", ""));
-        assert_eq!(check_csrf("x", None).unwrap_err().message(), "Missing claim: csrf");
+        assert_eq!(
+            check_csrf("x", None).unwrap_err().message(),
+            "Missing claim: csrf"
+        );
         assert_eq!(
             check_csrf("x", Some("y")).unwrap_err().message(),
             "CSRF double submit tokens do not match"
@@ -288,14 +314,76 @@ mod tests {
 
     #[test]
     fn prefix_rules() {
-        let ok = CookieConfig::new("__Host-at", "__Host-rt", "/", "/", true, None, None, true, false);
+        let ok = CookieConfig::new(
+            "__Host-at",
+            "__Host-rt",
+            "/",
+            "/",
+            true,
+            None,
+            None,
+            true,
+            false,
+        );
         assert!(ok.is_ok());
-        assert!(CookieConfig::new("__Host-at", "rt", "/", "/", false, None, None, true, false).is_err());
-        assert!(CookieConfig::new("__Host-at", "rt", "/api", "/", true, None, None, true, false).is_err());
-        assert!(CookieConfig::new("__Secure-at", "rt", "/", "/", false, None, None, true, false).is_err());
+        assert!(
+            CookieConfig::new("__Host-at", "rt", "/", "/", false, None, None, true, false).is_err()
+        );
+        assert!(
+            CookieConfig::new(
+                "__Host-at",
+                "rt",
+                "/api",
+                "/",
+                true,
+                None,
+                None,
+                true,
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            CookieConfig::new(
+                "__Secure-at",
+                "rt",
+                "/",
+                "/",
+                false,
+                None,
+                None,
+                true,
+                false
+            )
+            .is_err()
+        );
         assert!(CookieConfig::new("a b", "rt", "/", "/", false, None, None, true, false).is_err());
-        assert!(CookieConfig::new("at", "rt", "/", "/", false, None, Some(SameSite::None), true, false).is_err());
-        let c = CookieConfig::new("at", "rt", "/", "/", false, Some(".example.com"), None, true, false).unwrap();
+        assert!(
+            CookieConfig::new(
+                "at",
+                "rt",
+                "/",
+                "/",
+                false,
+                None,
+                Some(SameSite::None),
+                true,
+                false
+            )
+            .is_err()
+        );
+        let c = CookieConfig::new(
+            "at",
+            "rt",
+            "/",
+            "/",
+            false,
+            Some(".example.com"),
+            None,
+            true,
+            false,
+        )
+        .unwrap();
         assert_eq!(c.domain.as_deref(), Some("example.com"));
     }
 }

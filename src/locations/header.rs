@@ -219,5 +219,4 @@ mod tests {
         assert!(HeaderConfig::new("Bad Header", "Bearer").is_err());
         assert!(HeaderConfig::new("Authorization", "Bea rer").is_err());
     }
-
 }

@@ -45,7 +45,8 @@ fn content_type_starts_with(headers: &HeaderMap, prefix: &str) -> bool {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.len() >= prefix.len() && v.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+            v.len() >= prefix.len()
+                && v.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         })
 }
 

@@ -78,7 +78,10 @@ mod tests {
         assert_eq!(run(&c, "/p?jwt=a&jwt=b"), Ok("a".into()));
         assert_eq!(run(&c, "/p?x=1&jwt=a%2Eb"), Ok("a.b".into()));
         assert_eq!(run(&c, "/p"), Err("Missing 'jwt' query paramater".into()));
-        assert_eq!(run(&c, "/p?jwt="), Err("Missing 'jwt' query paramater".into()));
+        assert_eq!(
+            run(&c, "/p?jwt="),
+            Err("Missing 'jwt' query paramater".into())
+        );
         // Hostile encodings come through as (invalid) tokens, never a panic.
         assert_eq!(run(&c, "/p?jwt=%FF"), Ok("\u{fffd}".into()));
         assert_eq!(run(&c, "/p?jwt=%ZZ"), Ok("%ZZ".into()));
