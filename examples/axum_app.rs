@@ -7,7 +7,8 @@
 //! Environment: `BIND` (default `127.0.0.1:3000`), `JWT_SECRET_KEY` (a development secret
 //! otherwise, with a warning), `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES`,
 //! `JWT_TOKEN_LOCATION`, `JWT_COOKIE_CSRF_PROTECT`, `REDIS_URL` (revocations in Redis
-//! instead of memory).
+//! instead of memory), `JWT_REFRESH_ROTATION` (`true` or an overlap in seconds: `/api/refresh`
+//! then returns a new refresh token too, and a reused one revokes its whole login).
 //!
 //! One user is seeded: `admin` / `password123` (id `"1"`, an admin).
 
@@ -56,6 +57,8 @@ struct AppState {
     /// Hashed once at start, verified against for unknown usernames, so that login takes
     /// the same time whether or not the user exists.
     dummy_hash: Arc<str>,
+    /// `JWT_REFRESH_ROTATION` is on: `/api/refresh` rotates refresh tokens.
+    rotation: bool,
 }
 
 /// Loads the user of a verified token (the `user_lookup_loader`).
@@ -160,18 +163,14 @@ fn authenticate(state: &AppState, body: &Bytes) -> Option<User> {
     user.filter(|_| valid)
 }
 
-/// A fresh access token and a refresh token, both carrying `is_admin`.
+/// A fresh access token and a refresh token issued as a pair, both carrying `is_admin`.
 fn issue(manager: &JwtManager, user: &User) -> Result<(String, String), JwtError> {
-    let access = manager
-        .access_token(&user.id)
+    let pair = manager
+        .token_pair(&user.id)
         .fresh(true)
         .claim("is_admin", user.is_admin)
         .create()?;
-    let refresh = manager
-        .refresh_token(&user.id)
-        .claim("is_admin", user.is_admin)
-        .create()?;
-    Ok((access, refresh))
+    Ok((pair.access_token, pair.refresh_token))
 }
 
 fn error(manager: &JwtManager, e: &JwtError) -> Response {
@@ -215,6 +214,17 @@ async fn logout_cookies(State(state): State<AppState>) -> Response {
 }
 
 async fn refresh(State(state): State<AppState>, jwt: RefreshJwtRequired) -> Response {
+    if state.rotation {
+        // Rotation: the refresh token is consumed and replaced; reusing it revokes the family.
+        return match state.manager.rotate_refresh_token(jwt.token()).await {
+            Ok(pair) => Json(json!({
+                "access_token": pair.access_token,
+                "refresh_token": pair.refresh_token,
+            }))
+            .into_response(),
+            Err(e) => error(&state.manager, &e),
+        };
+    }
     let is_admin = jwt
         .token()
         .claim("is_admin")
@@ -344,10 +354,13 @@ async fn main() -> Result<(), BoxError> {
         _ => builder.revocation_store(MemoryStore::new()),
     };
     let manager = builder.build()?;
+    let rotation = std::env::var("JWT_REFRESH_ROTATION")
+        .is_ok_and(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("false"));
     let state = AppState {
         manager,
         users,
         dummy_hash: hash_password("not-a-real-password")?.into(),
+        rotation,
     };
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;

@@ -74,6 +74,7 @@ pub use locations::{JwtBodyLayer, JwtBodyService, TokenLocation};
 pub use manager::{CookieOptions, JwtManager, JwtManagerBuilder, MAX_LEEWAY_SECS};
 pub use require::{RequireJwt, RequireJwtLayer, ResponseBody, ResponseFuture};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+pub use revocation::{TokenPair, TokenPairBuilder};
 pub use token::{Identity, TokenBuilder};
 
 #[cfg(doctest)]

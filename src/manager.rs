@@ -75,6 +75,8 @@ pub(crate) struct GuardConfig {
     pub(crate) claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
     pub(crate) store: Option<Arc<dyn RevocationStore>>,
     pub(crate) skew_margin: u64,
+    /// Refresh rotation: `Some(overlap seconds)` when on.
+    pub(crate) rotation: Option<u64>,
 }
 
 pub(crate) struct CreateConfig {
@@ -300,6 +302,7 @@ pub struct JwtManagerBuilder {
     claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
     store: Option<Arc<dyn RevocationStore>>,
     skew_margin: u64,
+    rotation: Option<u64>,
     cache_capacity: usize,
 }
 
@@ -360,6 +363,7 @@ impl Default for JwtManagerBuilder {
             claims_verifier: None,
             store: None,
             skew_margin: 60,
+            rotation: None,
             cache_capacity: 10_000,
         }
     }
@@ -653,6 +657,17 @@ impl JwtManagerBuilder {
         self
     }
 
+    /// Turns on refresh-token rotation with reuse detection
+    /// ([`JwtManager::rotate_refresh_token`]): each refresh consumes the refresh token and
+    /// returns a new one; a reused one revokes its whole family. `overlap` lets the family's
+    /// most recently used refresh token be used again for that long (for clients that retry
+    /// after a lost response); zero (the safest) allows no reuse at all. Needs a revocation
+    /// store.
+    pub fn refresh_rotation(mut self, overlap: std::time::Duration) -> Self {
+        self.rotation = Some(overlap.as_secs());
+        self
+    }
+
     /// How many verified tokens the guards keep, so that a token sent again is not verified
     /// again (see the crate docs on the verified-token cache). Defaults to 10 000; 0 turns
     /// the cache off. Time claims, type, freshness, CSRF and revocation are checked on every
@@ -667,7 +682,13 @@ impl JwtManagerBuilder {
     /// `JWT_DECODE_ALGORITHMS`, `JWT_ACCESS_TOKEN_EXPIRES` and `JWT_REFRESH_TOKEN_EXPIRES`
     /// (seconds, or `false` for none), `JWT_IDENTITY_CLAIM`, `JWT_ENCODE_NBF`,
     /// `JWT_ENCODE_AUDIENCE`, `JWT_ENCODE_ISSUER`, `JWT_DECODE_AUDIENCE` (comma-separated),
-    /// `JWT_DECODE_ISSUER`, `JWT_DECODE_LEEWAY`, `JWT_VERIFY_SUB`, `JWT_COOKIE_CSRF_PROTECT`.
+    /// `JWT_DECODE_ISSUER`, `JWT_DECODE_LEEWAY`, `JWT_VERIFY_SUB`, `JWT_TOKEN_LOCATION`
+    /// (comma-separated), `JWT_HEADER_NAME`, `JWT_HEADER_TYPE`, `JWT_ERROR_MESSAGE_KEY`,
+    /// `JWT_QUERY_STRING_NAME`, `JWT_QUERY_STRING_VALUE_PREFIX`, `JWT_JSON_KEY`,
+    /// `JWT_REFRESH_JSON_KEY`, the cookie and CSRF keys (`JWT_COOKIE_CSRF_PROTECT`,
+    /// `JWT_ACCESS_COOKIE_NAME`, `JWT_COOKIE_SECURE`, `JWT_COOKIE_SAMESITE`,
+    /// `JWT_SESSION_COOKIE`, `JWT_CSRF_METHODS`, ...), and this crate's
+    /// `JWT_REFRESH_ROTATION` (`true`, `false`, or the overlap window in seconds).
     /// Unset variables leave the setting alone; a bad value is a [`ConfigError::Env`].
     pub fn from_env(self) -> Result<Self, ConfigError> {
         self.from_lookup(|name| std::env::var(name).ok())
@@ -805,6 +826,21 @@ impl JwtManagerBuilder {
         }
         if let Some(v) = lookup("JWT_ERROR_MESSAGE_KEY") {
             self.error_key = v.trim().to_owned();
+        }
+        if let Some(v) = lookup("JWT_REFRESH_ROTATION") {
+            let v = v.trim();
+            self.rotation = if v.eq_ignore_ascii_case("false") || v.is_empty() {
+                None
+            } else if v.eq_ignore_ascii_case("true") {
+                Some(0)
+            } else {
+                Some(v.parse().map_err(|_| {
+                    bad(
+                        "JWT_REFRESH_ROTATION",
+                        "expected true, false, or the overlap window in seconds",
+                    )
+                })?)
+            };
         }
         if let Some(v) = lookup("JWT_QUERY_STRING_NAME") {
             self.query_string_name = v.trim().to_owned();
@@ -952,6 +988,12 @@ impl JwtManagerBuilder {
                 locations.push(l);
             }
         }
+        if self.rotation.is_some() && self.store.is_none() {
+            return Err(ConfigError::InvalidOption {
+                option: "refresh_rotation",
+                reason: "refresh rotation needs a revocation store".into(),
+            });
+        }
         let header = HeaderConfig::new(&self.header_name, &self.header_type)?;
         let (cookies, csrf) = self.cookie.build(self.csrf_protect)?;
         let query = QueryConfig::new(&self.query_string_name, &self.query_string_prefix)?;
@@ -1002,6 +1044,7 @@ impl JwtManagerBuilder {
                     claims_verifier: self.claims_verifier,
                     store: self.store,
                     skew_margin: self.skew_margin,
+                    rotation: self.rotation,
                 },
                 cache: TokenCache::new(self.cache_capacity),
             }),

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::claims::DecodedToken;
+use crate::claims::{DecodedToken, TokenType};
 use crate::error::{ErrorKind, JwtError};
 use crate::manager::JwtManager;
-use crate::store::{RevocationStore, keep_until};
+use crate::store::{Consumption, RevocationStore, keep_until};
 
 /// Store id prefixes: short, so the memory store keeps `<prefix>:<uuid>` ids compactly.
 pub(crate) const JTI: &str = "jti:";
@@ -169,5 +169,235 @@ impl JwtManager {
             }
         }
         Ok(())
+    }
+}
+
+/// An access token and a refresh token issued together (sharing a `pair` id, and a rotation
+/// `family` when refresh rotation is on).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for TokenPair {
+    // Tokens are credentials: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair").finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`TokenPair`] (see [`JwtManager::token_pair`]).
+#[must_use = "a TokenPairBuilder does nothing until `create()` is called"]
+pub struct TokenPairBuilder<'m> {
+    manager: &'m JwtManager,
+    identity: Value,
+    fresh: bool,
+    claims: serde_json::Map<String, Value>,
+    family: Option<String>,
+}
+
+impl std::fmt::Debug for TokenPairBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPairBuilder")
+            .field("fresh", &self.fresh)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenPairBuilder<'_> {
+    /// Marks the access token fresh (for a login; refreshes give non-fresh tokens).
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.fresh = fresh;
+        self
+    }
+
+    /// Adds a claim to both tokens.
+    pub fn claim(mut self, name: impl Into<String>, value: impl serde::Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.claims.insert(name.into(), value);
+        self
+    }
+
+    /// Signs both tokens.
+    pub fn create(self) -> Result<TokenPair, JwtError> {
+        let m = self.manager;
+        let pair = Value::String(uuid::Uuid::new_v4().to_string());
+        let family = m.inner().guard.rotation.map(|_| {
+            Value::String(
+                self.family
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            )
+        });
+        let mut access =
+            crate::token::TokenBuilder::new(m, self.identity.clone(), TokenType::Access)
+                .fresh(self.fresh)
+                .internal_claim("pair", pair.clone());
+        let mut refresh = crate::token::TokenBuilder::new(m, self.identity, TokenType::Refresh)
+            .internal_claim("pair", pair);
+        if let Some(f) = family {
+            access = access.internal_claim("family", f.clone());
+            refresh = refresh.internal_claim("family", f);
+        }
+        for (k, v) in self.claims {
+            access = access.claim(k.clone(), &v);
+            refresh = refresh.claim(k, v);
+        }
+        Ok(TokenPair {
+            access_token: access.create()?,
+            refresh_token: refresh.create()?,
+        })
+    }
+}
+
+impl JwtManager {
+    /// Starts an access and a refresh token issued together: they share a `pair` id, so
+    /// [`revoke_pair`](Self::revoke_pair) revokes both, and, when refresh rotation is on, a
+    /// rotation `family`.
+    ///
+    /// ```
+    /// use jwt_extended::{JwtManager, store::MemoryStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .revocation_store(MemoryStore::new())
+    ///     .build()?;
+    /// let pair = manager.token_pair("alice").fresh(true).claim("is_admin", false).create()?;
+    /// let access = manager.decode_token(&pair.access_token)?;
+    /// manager.revoke_pair(&access).await?; // the refresh token is revoked too
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn token_pair(&self, identity: impl crate::Identity) -> TokenPairBuilder<'_> {
+        TokenPairBuilder {
+            manager: self,
+            identity: identity.identity(),
+            fresh: false,
+            claims: serde_json::Map::new(),
+            family: None,
+        }
+    }
+
+    /// The time until which a pair or family id must stay revoked: the longest a refresh
+    /// token issued now can live.
+    fn keep_pair_until(&self, token: &DecodedToken) -> u64 {
+        let refresh = self.inner().create.refresh_expires;
+        let now = self.now().secs;
+        let longest = refresh.map(|d| now.saturating_add(d.whole_seconds().max(0) as u64));
+        let exp = match (token.expires_at(), longest) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+        self.keep_until(exp)
+    }
+
+    /// Revokes the access/refresh pair `token` belongs to (made by
+    /// [`token_pair`](Self::token_pair)), or just `token` when it has no pair id.
+    pub async fn revoke_pair(&self, token: &DecodedToken) -> Result<(), JwtError> {
+        let Some(pair) = token.claim("pair").and_then(Value::as_str) else {
+            return self.revoke_token(token).await;
+        };
+        let mut buf = IdBuf::new();
+        self.store()?
+            .revoke(&buf.id(PAIR, pair), self.keep_pair_until(token))
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Revokes every token of the rotation family `token` belongs to (its login session),
+    /// or just `token` when it has none.
+    pub async fn revoke_family(&self, token: &DecodedToken) -> Result<(), JwtError> {
+        let Some(family) = token.claim("family").and_then(Value::as_str) else {
+            return self.revoke_pair(token).await;
+        };
+        let mut buf = IdBuf::new();
+        self.store()?
+            .revoke(&buf.id(FAMILY, family), self.keep_pair_until(token))
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Refresh-token rotation with reuse detection: consumes `refresh` (a verified refresh
+    /// token, e.g. from [`RefreshJwtRequired`](crate::RefreshJwtRequired)) exactly once and
+    /// returns a new pair in the same family — a non-fresh access token and a new refresh
+    /// token, both with the same application claims.
+    ///
+    /// Presenting a refresh token that was already used revokes the whole family (every
+    /// refresh and access token minted from that login) and answers `401 Token has been
+    /// revoked`, unless it is the family's most recently used token and the overlap window
+    /// ([`JwtManagerBuilder::refresh_rotation`](crate::JwtManagerBuilder::refresh_rotation))
+    /// has not passed, for clients that retry. Needs a revocation store; atomic in every
+    /// store, so of any number of concurrent refreshes with one token, one succeeds.
+    pub async fn rotate_refresh_token(
+        &self,
+        refresh: &DecodedToken,
+    ) -> Result<TokenPair, JwtError> {
+        let Some(overlap) = self.inner().guard.rotation else {
+            return Err(JwtError::new(
+                ErrorKind::Misconfigured,
+                "refresh rotation is off (JwtManagerBuilder::refresh_rotation)",
+            ));
+        };
+        if refresh.token_type() != &TokenType::Refresh {
+            return Err(JwtError::new(
+                ErrorKind::WrongTokenType,
+                "Only refresh tokens are allowed",
+            ));
+        }
+        let store = self.store()?;
+        let jti = refresh
+            .jti()
+            .ok_or_else(|| JwtError::invalid("Missing claim: jti"))?;
+        // A refresh token minted before rotation was turned on starts its own family.
+        let family = refresh
+            .claim("family")
+            .and_then(Value::as_str)
+            .unwrap_or(jti)
+            .to_owned();
+        let now = self.now().secs;
+        let (mut a, mut b) = (IdBuf::new(), IdBuf::new());
+        let consumed = store
+            .consume(
+                &a.id(FAMILY, &family),
+                &b.id(JTI, jti),
+                now,
+                self.keep_until(refresh.expires_at()),
+            )
+            .await
+            .map_err(unavailable)?;
+        let allowed = match consumed {
+            Consumption::First => true,
+            Consumption::Reused {
+                first_used_at,
+                latest,
+            } => overlap > 0 && latest && now.saturating_sub(first_used_at) <= overlap,
+        };
+        if !allowed {
+            let revoked = self.revoke_family(refresh).await;
+            tracing::warn!(
+                target: "jwt_extended::rotation",
+                family_revoked = revoked.is_ok(),
+                "refresh token reuse detected; the token family is revoked"
+            );
+            revoked?;
+            return Err(JwtError::new(ErrorKind::Revoked, "Token has been revoked"));
+        }
+        let mut builder = self.token_pair(refresh.identity().clone());
+        builder.family = Some(family);
+        let create = &self.inner().create;
+        for (name, value) in refresh.claims() {
+            let skip = crate::token::RESERVED.contains(&name.as_str())
+                || *name == *create.identity_claim
+                || name == "aud"
+                || name == "iss";
+            if !skip {
+                builder = builder.claim(name.clone(), value);
+            }
+        }
+        builder.create()
     }
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+#[path = "common/redis_server.rs"]
+mod redis_server;
+
 struct Running {
     child: Child,
     addr: String,
@@ -449,5 +452,69 @@ async fn axum_app_cookie_flow() {
             401,
             json!({"msg": "Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie \"access_token_cookie\")"})
         )
+    );
+}
+
+#[tokio::test]
+async fn axum_app_with_rotation_and_redis() {
+    let Some(server) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let app = start(
+        "axum_app",
+        &[
+            (
+                "JWT_SECRET_KEY",
+                "example-test-secret-0123456789-abcdefghij",
+            ),
+            ("REDIS_URL", &server.url()),
+            ("JWT_REFRESH_ROTATION", "true"),
+        ],
+    );
+    let base = format!("http://{}", app.addr);
+    let c = reqwest::Client::new();
+    let (_, tokens) = send(
+        c.post(format!("{base}/api/login"))
+            .json(&json!({"username": "admin", "password": "password123"})),
+    )
+    .await;
+    let r1 = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (s, b) = send(c.post(format!("{base}/api/refresh")).bearer_auth(&r1)).await;
+    assert_eq!(s, 200);
+    let a2 = b["access_token"].as_str().unwrap().to_owned();
+    assert!(b["refresh_token"].is_string());
+    assert_eq!(
+        send(c.get(format!("{base}/api/protected")).bearer_auth(&a2))
+            .await
+            .0,
+        200
+    );
+    // Reuse of the first refresh token revokes the whole login.
+    assert_eq!(
+        send(c.post(format!("{base}/api/refresh")).bearer_auth(&r1)).await,
+        (401, json!({"msg": "Token has been revoked"}))
+    );
+    assert_eq!(
+        send(c.get(format!("{base}/api/protected")).bearer_auth(&a2)).await,
+        (401, json!({"msg": "Token has been revoked"}))
+    );
+    // The revocations are in Redis, where a second instance sees them.
+    let second = start(
+        "axum_app",
+        &[
+            (
+                "JWT_SECRET_KEY",
+                "example-test-secret-0123456789-abcdefghij",
+            ),
+            ("REDIS_URL", &server.url()),
+        ],
+    );
+    assert_eq!(
+        send(
+            c.get(format!("http://{}/api/protected", second.addr))
+                .bearer_auth(&a2)
+        )
+        .await,
+        (401, json!({"msg": "Token has been revoked"}))
     );
 }
