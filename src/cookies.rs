@@ -158,16 +158,11 @@ impl JwtManager {
         b.build()
     }
 
-    fn set_cookies(
-        &self,
-        token: &str,
-        refresh: bool,
-        overrides: &CookieOverrides,
-    ) -> Result<JwtCookies, JwtError> {
+    /// The token cookie's name and path, and its CSRF cookie's name and path.
+    fn cookie_names(&self, refresh: bool) -> (&str, &str, &str, &str) {
         let guard = &self.inner().guard;
         let (cfg, csrf) = (&guard.cookies, &guard.csrf);
-        let decoded = self.decode_token(token)?;
-        let (name, path, csrf_name, csrf_path) = if refresh {
+        if refresh {
             (
                 &cfg.refresh_name,
                 &cfg.refresh_path,
@@ -181,7 +176,18 @@ impl JwtManager {
                 &csrf.access_cookie,
                 &csrf.access_cookie_path,
             )
-        };
+        }
+    }
+
+    fn set_cookies(
+        &self,
+        token: &str,
+        refresh: bool,
+        overrides: &CookieOverrides,
+    ) -> Result<JwtCookies, JwtError> {
+        let csrf = &self.inner().guard.csrf;
+        let decoded = self.decode_token(token)?;
+        let (name, path, csrf_name, csrf_path) = self.cookie_names(refresh);
         let mut out = JwtCookies::default();
         let spec = Spec {
             name,
@@ -204,23 +210,8 @@ impl JwtManager {
     }
 
     fn unset_cookies(&self, refresh: bool, overrides: &CookieOverrides) -> JwtCookies {
-        let guard = &self.inner().guard;
-        let (cfg, csrf) = (&guard.cookies, &guard.csrf);
-        let (name, path, csrf_name, csrf_path) = if refresh {
-            (
-                &cfg.refresh_name,
-                &cfg.refresh_path,
-                &csrf.refresh_cookie,
-                &csrf.refresh_cookie_path,
-            )
-        } else {
-            (
-                &cfg.access_name,
-                &cfg.access_path,
-                &csrf.access_cookie,
-                &csrf.access_cookie_path,
-            )
-        };
+        let csrf = &self.inner().guard.csrf;
+        let (name, path, csrf_name, csrf_path) = self.cookie_names(refresh);
         let mut out = JwtCookies::default();
         let specs = [
             Spec {

@@ -168,15 +168,8 @@ impl JwtManager {
     /// crate's `pair`/`family` claims) as `token`.
     pub(crate) fn reissue(&self, token: &DecodedToken, token_type: TokenType) -> TokenBuilder<'_> {
         let mut builder = TokenBuilder::new(self, token.identity().clone(), token_type);
-        let create = &self.inner.create;
-        for (name, value) in token.claims() {
-            let skip = crate::token::RESERVED.contains(&name.as_str())
-                || *name == *create.identity_claim
-                || name == "aud"
-                || name == "iss";
-            if !skip {
-                builder = builder.claim(name.clone(), value);
-            }
+        for (name, value) in self.application_claims(token) {
+            builder = builder.claim(name.clone(), value);
         }
         for name in ["pair", "family"] {
             if let Some(v) = token.claim(name) {
@@ -184,6 +177,21 @@ impl JwtManager {
             }
         }
         builder
+    }
+
+    /// The claims of `token` the application set (not the registered or reserved ones), to
+    /// carry over into tokens re-issued from it.
+    pub(crate) fn application_claims<'t>(
+        &self,
+        token: &'t DecodedToken,
+    ) -> impl Iterator<Item = (&'t String, &'t serde_json::Value)> {
+        let identity_claim = self.inner.create.identity_claim.clone();
+        token.claims().iter().filter(move |(name, _)| {
+            !(crate::token::RESERVED.contains(&name.as_str())
+                || **name == *identity_claim
+                || *name == "aud"
+                || *name == "iss")
+        })
     }
 
     /// Verifies a token for the guards, through the verified-token cache.

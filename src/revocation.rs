@@ -388,15 +388,8 @@ impl JwtManager {
         }
         let mut builder = self.token_pair(refresh.identity().clone());
         builder.family = Some(family);
-        let create = &self.inner().create;
-        for (name, value) in refresh.claims() {
-            let skip = crate::token::RESERVED.contains(&name.as_str())
-                || *name == *create.identity_claim
-                || name == "aud"
-                || name == "iss";
-            if !skip {
-                builder = builder.claim(name.clone(), value);
-            }
+        for (name, value) in self.application_claims(refresh) {
+            builder = builder.claim(name.clone(), value);
         }
         builder.create()
     }
