@@ -17,6 +17,12 @@
 //! The result is kept in the request (under a private key), so a handler that takes several
 //! guards verifies its token once.
 //!
+//! On `OPTIONS`, [`OptionalJwt`] (and `Option<JwtRequired>`) yield `None` and
+//! [`RequireJwtLayer`](crate::RequireJwtLayer) lets the request through without identity, as
+//! Flask-JWT-Extended does. A required guard cannot be made without a token, so an extractor
+//! on an `OPTIONS` handler refuses the request as missing: answer preflights in a CORS layer
+//! in front, or use `OptionalJwt` there.
+//!
 //! Guards need the context that [`JwtLayer`](crate::JwtLayer) (or
 //! [`RequireJwtLayer`](crate::RequireJwtLayer)) adds to every request; without it they answer
 //! `500` with a hint, never `401`.
