@@ -194,6 +194,37 @@ impl JwtManager {
         })
     }
 
+    /// Refuses a token size cap that the manager's own smallest refresh token (no
+    /// application claims) would not fit in: such a manager would refuse every token it
+    /// mints. Nothing is checked for verification-only managers.
+    fn check_token_size(&self, max: usize) -> Result<(), ConfigError> {
+        if self.inner.keys.signing.is_none() {
+            return Ok(());
+        }
+        let probe = TokenBuilder::new(
+            self,
+            serde_json::Value::String("probe".into()),
+            TokenType::Refresh,
+        )
+        .without_loaders()
+        .with_probe_expiry()
+        .create()
+        .map_err(|e| ConfigError::InvalidOption {
+            option: "max_token_len",
+            reason: format!("a probe token could not be created: {e}"),
+        })?;
+        if probe.len() > max {
+            return Err(ConfigError::InvalidOption {
+                option: "max_token_len",
+                reason: format!(
+                    "{max} bytes is less than this manager's own tokens need (at least {})",
+                    probe.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Verifies a token for the guards, through the verified-token cache.
     pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
         let Some(cache) = &self.inner.cache else {
@@ -947,10 +978,18 @@ impl JwtManagerBuilder {
         if self.leeway > MAX_LEEWAY_SECS {
             return Err(ConfigError::LeewayTooLarge(self.leeway));
         }
-        if self.identity_claim.is_empty() {
+        let claim = self.identity_claim.as_str();
+        if claim.is_empty()
+            || crate::token::RESERVED.contains(&claim)
+            || claim == "aud"
+            || claim == "iss"
+        {
             return Err(ConfigError::InvalidOption {
                 option: "identity_claim",
-                reason: "must not be empty".into(),
+                reason: format!(
+                    "{claim:?} cannot hold the identity: it must not be empty nor one of the claims the crate writes itself ({}, aud, iss)",
+                    crate::token::RESERVED.join(", ")
+                ),
             });
         }
         if !(64..=1024 * 1024).contains(&self.max_token_len) {
@@ -1013,7 +1052,8 @@ impl JwtManagerBuilder {
             ))
         });
         let identity_claim: Arc<str> = self.identity_claim.into();
-        Ok(JwtManager {
+        let max_token_len = self.max_token_len;
+        let manager = JwtManager {
             inner: Arc::new(Inner {
                 keys,
                 decode: DecodeConfig {
@@ -1056,7 +1096,9 @@ impl JwtManagerBuilder {
                 },
                 cache: TokenCache::new(self.cache_capacity),
             }),
-        })
+        };
+        manager.check_token_size(max_token_len)?;
+        Ok(manager)
     }
 }
 

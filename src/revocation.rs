@@ -101,7 +101,12 @@ impl JwtManager {
     }
 
     /// Revokes every token of `identity` issued before now ("log out everywhere", after a
-    /// password change). Tokens issued afterwards are not affected.
+    /// password change).
+    ///
+    /// `iat` has whole-second precision, so the cut-off is the end of the current second:
+    /// a token issued earlier in this second is revoked (it may be the stolen one), and so is
+    /// one issued later in this second. Tokens issued from the next second on are not
+    /// affected; a client that logs in again right away may need to do so once more.
     pub async fn revoke_all_for_identity(&self, identity: &str) -> Result<(), JwtError> {
         let store = self.store()?;
         let create = &self.inner().create;
@@ -111,8 +116,10 @@ impl JwtManager {
             .try_fold(0u64, |acc, d| d.map(|d| acc.max(d)));
         let now = self.now().secs;
         let until = self.keep_until(longest.map(|l| now.saturating_add(l)));
+        // Tokens with `iat < not_before` are refused: every token of this second included.
+        let not_before = now.saturating_add(1);
         store
-            .revoke_user_before(identity, now, until)
+            .revoke_user_before(identity, not_before, until)
             .await
             .map_err(unavailable)
     }

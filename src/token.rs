@@ -116,6 +116,10 @@ pub struct TokenBuilder<'m> {
     internal: Map<String, Value>,
     headers: Map<String, Value>,
     error: Option<JwtError>,
+    /// The manager's additional claims and headers loaders are not called (build-time probe).
+    skip_loaders: bool,
+    /// Build-time probe: an expiry is written whatever the configuration.
+    probe: bool,
 }
 
 /// Claims the crate sets itself and applications may not set.
@@ -160,7 +164,19 @@ impl<'m> TokenBuilder<'m> {
             internal: Map::new(),
             headers: Map::new(),
             error: None,
+            skip_loaders: false,
+            probe: false,
         }
+    }
+
+    pub(crate) fn without_loaders(mut self) -> Self {
+        self.skip_loaders = true;
+        self
+    }
+
+    pub(crate) fn with_probe_expiry(mut self) -> Self {
+        self.probe = true;
+        self
     }
 
     pub(crate) fn internal_claim(mut self, name: &str, value: Value) -> Self {
@@ -298,6 +314,11 @@ impl<'m> TokenBuilder<'m> {
             Expires::Never => None,
             Expires::In(d) => Some(d),
         };
+        let expiry = if self.probe {
+            Some(expiry.unwrap_or(Duration::days(1)))
+        } else {
+            expiry
+        };
         let exp = match expiry {
             Some(d) => {
                 let nanos = now_nanos
@@ -318,8 +339,8 @@ impl<'m> TokenBuilder<'m> {
         };
 
         let mut extras = match &inner.additional_claims {
-            Some(loader) => loader.additional_claims(&self.identity),
-            None => Map::new(),
+            Some(loader) if !self.skip_loaders => loader.additional_claims(&self.identity),
+            _ => Map::new(),
         };
         extras.extend(self.claims);
         for name in extras.keys() {
@@ -365,8 +386,8 @@ impl<'m> TokenBuilder<'m> {
             header.insert("kid".into(), Value::String(kid.clone()));
         }
         let mut extra_headers = match &inner.additional_headers {
-            Some(loader) => loader.additional_headers(&self.identity),
-            None => Map::new(),
+            Some(loader) if !self.skip_loaders => loader.additional_headers(&self.identity),
+            _ => Map::new(),
         };
         extra_headers.extend(self.headers);
         for (name, value) in extra_headers {
