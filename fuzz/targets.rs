@@ -537,6 +537,8 @@ pub fn csrf_check(data: &[u8]) {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &b""[..]),
     };
+    // Keep the token under the 8 KiB cap (a NUL is six bytes of JSON, eight of base64).
+    let claim = &claim[..claim.len().min(512)];
     let claim = String::from_utf8_lossy(claim);
     let mut claims = json!({
         "sub": "alice", "type": "access", "jti": "j", "iat": NOW, "nbf": NOW,
@@ -647,82 +649,114 @@ const COOKIE_NAMES: &[&str] = &[
     "csrf_access_token",
 ];
 
-/// Builder options from the fuzzer (and `JWT_*` variables through `from_lookup`).
+/// Builder options from the fuzzer (and `JWT_*` variables through `from_lookup`). The
+/// first eight bytes say which options to set; the others keep their defaults, so most
+/// inputs build and the round trip is exercised.
 pub fn config(data: &[u8]) {
     let mut r = Reader(data);
+    let flags = r.u64();
+    let set = |bit: u32| flags & (1 << bit) != 0;
     let alg = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512][usize::from(r.byte() % 3)];
-    let secret_len = usize::from(r.byte() % 100);
-    let secret: Vec<u8> = match r.byte() % 4 {
-        0 => b"-----BEGIN PUBLIC KEY-----"
-            .iter()
-            .copied()
-            .cycle()
-            .take(secret_len)
-            .collect(),
-        1 => (0..secret_len).map(|_| r.byte()).collect(),
-        _ => vec![b'k'; secret_len],
+    let secret: Vec<u8> = if set(0) {
+        let len = usize::from(r.byte() % 100);
+        match r.byte() % 4 {
+            0 => b"-----BEGIN PUBLIC KEY-----"
+                .iter()
+                .copied()
+                .cycle()
+                .take(len)
+                .collect(),
+            1 => (0..len).map(|_| r.byte()).collect(),
+            _ => vec![b'k'; len],
+        }
+    } else {
+        vec![b'k'; 64]
     };
     let clock = MockClock::at_unix(NOW);
     let mut b = JwtManager::builder()
         .algorithm(alg)
         .secret(&secret)
         .clock(clock);
-    let access = r.edgy_i64();
-    b = match r.byte() % 3 {
-        0 => b.access_never_expires(),
-        _ => b.access_expires(time::Duration::seconds(access)),
-    };
-    let refresh = r.edgy_i64();
-    b = match r.byte() % 3 {
-        0 => b.refresh_never_expires(),
-        _ => b.refresh_expires(time::Duration::seconds(refresh)),
-    };
-    let leeway = r.edgy_u64();
+    if set(1) {
+        b = match r.byte() % 3 {
+            0 => b.access_never_expires(),
+            _ => b.access_expires(time::Duration::seconds(r.edgy_i64())),
+        };
+    }
+    if set(2) {
+        b = match r.byte() % 3 {
+            0 => b.refresh_never_expires(),
+            _ => b.refresh_expires(time::Duration::seconds(r.edgy_i64())),
+        };
+    }
+    let leeway = if set(3) { r.edgy_u64() } else { 0 };
     b = b.leeway(leeway);
-    let identity_claim = r.text(CLAIM_NAMES);
-    b = b.identity_claim(identity_claim.clone());
-    b = b.max_token_len(r.edgy_u64() as usize);
-    b = b
-        .header_name(r.text(HEADER_NAMES))
-        .header_type(r.text(&["Bearer", "", "JWT", "a b", "a,b"]));
-    b = b.query_string_name(r.text(&["jwt", "", "token"]));
-    let locations: Vec<TokenLocation> = (0..r.byte() % 5)
-        .map(|_| match r.byte() % 4 {
-            0 => TokenLocation::Headers,
-            1 => TokenLocation::Cookies,
-            2 => TokenLocation::QueryString,
-            _ => TokenLocation::Json,
-        })
-        .collect();
-    if !locations.is_empty() || r.byte() % 2 == 0 {
+    if set(4) {
+        b = b.identity_claim(r.text(CLAIM_NAMES));
+    }
+    // A cap below the size of our own tokens is accepted by the builder (between 64 bytes
+    // and 1 MiB): such a manager refuses what it mints, which the round trip tolerates.
+    let small_cap = set(5);
+    if small_cap {
+        b = b.max_token_len(r.edgy_u64() as usize);
+    }
+    if set(6) {
+        b = b.header_name(r.text(HEADER_NAMES));
+    }
+    if set(7) {
+        b = b.header_type(r.text(&["Bearer", "", "JWT", "a b", "a,b"]));
+    }
+    if set(8) {
+        b = b.query_string_name(r.text(&["jwt", "", "token"]));
+    }
+    if set(9) {
+        let locations: Vec<TokenLocation> = (0..r.byte() % 5)
+            .map(|_| match r.byte() % 4 {
+                0 => TokenLocation::Headers,
+                1 => TokenLocation::Cookies,
+                2 => TokenLocation::QueryString,
+                _ => TokenLocation::Json,
+            })
+            .collect();
         b = b.token_locations(locations);
     }
-    let cookies = CookieOptions {
-        access_cookie_name: r.text(COOKIE_NAMES),
-        access_cookie_path: r.text(&["/", "", "/api", "a", "/;x"]),
-        secure: r.byte() % 2 == 0,
-        domain: Some(r.text(&["example.com", ".example.com", "", "a b", "."]))
-            .filter(|_| r.byte() % 2 == 0),
-        csrf_methods: (0..r.byte() % 4)
-            .map(|_| r.text(&["POST", "post", "", "PURGE", "GET", "A B"]))
-            .collect(),
-        access_csrf_header_name: r.text(&["X-CSRF-TOKEN", "", "bad header"]),
-        ..CookieOptions::default()
-    };
-    b = b
-        .cookies(cookies)
-        .csrf_protect(r.byte() % 2 == 0)
-        .token_cache_capacity(usize::from(r.byte()) * 100);
-    if r.byte() % 2 == 0 {
-        b = b
-            .decode_audience([r.text(&["api", ""])])
-            .encode_audience(r.text(&["api", ""]));
+    if set(10) {
+        let mut cookies = CookieOptions::default();
+        if set(11) {
+            cookies.access_cookie_name = r.text(COOKIE_NAMES);
+        }
+        if set(12) {
+            cookies.access_cookie_path = r.text(&["/", "", "/api", "a", "/;x"]);
+        }
+        cookies.secure = set(13);
+        if set(14) {
+            cookies.domain = Some(r.text(&["example.com", ".example.com", "", "a b", "."]));
+        }
+        if set(15) {
+            cookies.csrf_methods = (0..r.byte() % 4)
+                .map(|_| r.text(&["POST", "post", "", "PURGE", "GET", "A B"]))
+                .collect();
+        }
+        if set(16) {
+            cookies.access_csrf_header_name = r.text(&["X-CSRF-TOKEN", "", "bad header"]);
+        }
+        b = b.cookies(cookies);
     }
-    if r.byte() % 2 == 0 {
-        b = b
-            .decode_issuer(r.text(&["me", ""]))
-            .encode_issuer(r.text(&["me", ""]));
+    b = b.csrf_protect(!set(17));
+    if set(18) {
+        b = b.token_cache_capacity(usize::from(r.byte()) * 100);
     }
+    // The same audience and issuer written and expected (different ones are legitimate,
+    // for tokens meant for another service, but then a round trip is not expected).
+    if set(19) {
+        let aud = r.text(&["api", ""]);
+        b = b.decode_audience([aud.clone()]).encode_audience(aud);
+    }
+    if set(20) {
+        let iss = r.text(&["me", ""]);
+        b = b.decode_issuer(iss.clone()).encode_issuer(iss);
+    }
+    b = b.encode_nbf(!set(21)).verify_sub(!set(22));
     // `JWT_*` variables over the options, from the rest of the input.
     const VARS: &[&str] = &[
         "JWT_SECRET_KEY",
@@ -741,28 +775,30 @@ pub fn config(data: &[u8]) {
         "JWT_ACCESS_COOKIE_NAME",
         "JWT_QUERY_STRING_NAME",
         "JWT_DECODE_ALGORITHMS",
+        "JWT_ENCODE_NBF",
     ];
-    let env: Vec<(&str, String)> = (0..r.byte() % 4)
-        .map(|_| {
-            (
-                VARS[usize::from(r.byte()) % VARS.len()],
-                r.text(&[
-                    "0",
-                    "-1",
-                    "false",
-                    "300",
-                    "301",
-                    "18446744073709551616",
-                    "HS512",
-                    "RS256",
-                    "headers,cookies",
-                    "None",
-                    "exp",
-                    "1e3",
-                ]),
-            )
-        })
-        .collect();
+    const VALUES: &[&str] = &[
+        "0",
+        "-1",
+        "false",
+        "300",
+        "301",
+        "18446744073709551616",
+        "HS512",
+        "RS256",
+        "headers,cookies",
+        "None",
+        "exp",
+        "1e3",
+        "type",
+    ];
+    let env: Vec<(&str, String)> = if set(23) {
+        (0..r.byte() % 4)
+            .map(|_| (VARS[usize::from(r.byte()) % VARS.len()], r.text(VALUES)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let b = match b.from_lookup(|name| {
         env.iter()
             .rev()
@@ -774,39 +810,44 @@ pub fn config(data: &[u8]) {
         Err(e) => panic!("from_lookup returned {e:?}"),
     };
     let uses_env = |name: &str| env.iter().any(|(k, _)| *k == name);
-    match b.build() {
-        Err(_) => {}
-        Ok(m) => {
-            if !uses_env("JWT_DECODE_LEEWAY") {
-                assert!(leeway <= 300 && m.leeway() == leeway);
-            }
-            assert!(m.leeway() <= 300);
-            if !uses_env("JWT_SECRET_KEY") && !uses_env("JWT_ALGORITHM") {
-                let min = match alg {
-                    Algorithm::HS256 => 32,
-                    Algorithm::HS384 => 48,
-                    _ => 64,
-                };
-                assert!(secret.len() >= min);
-            }
-            round_trip(&m);
+    if let Ok(m) = b.build() {
+        if !uses_env("JWT_DECODE_LEEWAY") {
+            assert!(leeway <= 300 && m.leeway() == leeway);
+        }
+        assert!(m.leeway() <= 300);
+        if !uses_env("JWT_SECRET_KEY") && !uses_env("JWT_ALGORITHM") {
+            let min = match alg {
+                Algorithm::HS256 => 32,
+                Algorithm::HS384 => 48,
+                _ => 64,
+            };
+            assert!(secret.len() >= min);
+        }
+        // Known bug, reported with a failing test (`attacks::j_config::
+        // finding_identity_claim_named_like_a_reserved_claim`): an identity claim named like
+        // a claim the crate writes itself builds, and every token it mints is refused.
+        // Skipped here so that fuzzing goes on looking for other bugs.
+        let reserved = [
+            "type", "fresh", "exp", "iat", "nbf", "jti", "csrf", "pair", "family", "aud", "iss",
+        ];
+        if !uses_env("JWT_DECODE_AUDIENCE") && !reserved.contains(&m.identity_claim()) {
+            round_trip(&m, small_cap);
         }
     }
 }
 
 /// A manager that builds mints tokens it verifies (or refuses to mint them).
-fn round_trip(m: &JwtManager) {
+fn round_trip(m: &JwtManager, small_cap: bool) {
     for token in [
         m.create_access_token("alice"),
         m.create_refresh_token("alice"),
     ] {
         match token {
-            Ok(t) => {
-                let d = m
-                    .decode_token(&t)
-                    .unwrap_or_else(|e| panic!("a token we minted was refused: {}", e.message()));
-                assert_eq!(d.subject(), Some("alice"));
-            }
+            Ok(t) => match m.decode_token(&t) {
+                Ok(d) => assert_eq!(d.subject(), Some("alice")),
+                Err(e) if small_cap && e.message() == "Token is too large" => {}
+                Err(e) => panic!("a token we minted was refused: {}", e.message()),
+            },
             Err(e) => assert_eq!(e.kind(), ErrorKind::TokenCreation, "{}", e.message()),
         }
     }
@@ -814,8 +855,11 @@ fn round_trip(m: &JwtManager) {
 
 // ---- seeds -------------------------------------------------------------------------------
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("decode_token", decode_token),
     ("signed_claims", signed_claims),
     ("header_extraction", header_extraction),
