@@ -353,3 +353,29 @@ async fn case_58_garbage_and_odd_ids() {
     accepts(&on_clock_app, &prefix, "alice").await;
     accepts(&on_clock_app, &spaced, "alice").await;
 }
+
+/// Found while writing case 50: "log out everywhere" (`revoke_all_for_identity`) spares
+/// a token issued earlier in the same second. `iat` is whole seconds (floored) and the
+/// cut-off is the current whole second, compared with `iat < not_before`, so a token stolen
+/// at 12:00:00.2 survives a password change at 12:00:00.7 for its whole lifetime.
+#[tokio::test]
+async fn finding_revoke_all_spares_tokens_from_the_same_second() {
+    let clock = clock();
+    clock.advance(StdDuration::from_millis(200));
+    let m = builder(&clock)
+        .revocation_store(MemoryStore::new().with_clock(clock.clone()))
+        .build()
+        .unwrap();
+    let app = app(&m);
+    let stolen = m.create_access_token("alice").unwrap();
+    let earlier = {
+        clock.rewind(StdDuration::from_secs(1));
+        let t = m.create_access_token("alice").unwrap();
+        clock.advance(StdDuration::from_secs(1));
+        t
+    };
+    clock.advance(StdDuration::from_millis(500));
+    m.revoke_all_for_identity("alice").await.unwrap();
+    rejects(&app, &earlier, 401, REVOKED).await;
+    rejects(&app, &stolen, 401, REVOKED).await;
+}

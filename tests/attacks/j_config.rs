@@ -153,3 +153,70 @@ fn case_62_advisories_gate() {
     let deny = include_str!("../../deny.toml");
     assert!(deny.contains("[advisories]") && deny.contains("[licenses]"));
 }
+
+/// Found by the `config` fuzz target: the builder accepts an identity claim named like a
+/// claim the crate writes itself (`type`, `exp`, `jti`, ... and `aud`/`iss` when those are
+/// encoded). Every token such a manager mints then carries that name twice, and its own
+/// verification refuses it ("Invalid payload string: duplicate claim"), or, with
+/// `encode_nbf(false)` and the name `nbf`, reads the identity as a time claim. A manager
+/// that builds must be a manager that works: `build()` should refuse these names.
+#[test]
+fn finding_identity_claim_named_like_a_reserved_claim() {
+    let mut accepted = Vec::new();
+    let builds =
+        |b: jwt_extended::JwtManagerBuilder, name: &str| match b.identity_claim(name).build() {
+            Err(ConfigError::InvalidOption {
+                option: "identity_claim",
+                ..
+            }) => None,
+            Err(e) => panic!("{name}: unexpected {e:?}"),
+            Ok(m) => Some(m.create_access_token("alice").map(|t| {
+                m.decode_token(&t)
+                    .map(|_| ())
+                    .map_err(|e| e.message().to_owned())
+            })),
+        };
+    for name in [
+        "type", "fresh", "exp", "iat", "nbf", "jti", "csrf", "pair", "family",
+    ] {
+        if let Some(r) = builds(JwtManager::builder().secret(SECRET), name) {
+            accepted.push(format!("{name}: {r:?}"));
+        }
+    }
+    let with_aud = || JwtManager::builder().secret(SECRET).encode_audience("api");
+    let with_iss = || JwtManager::builder().secret(SECRET).encode_issuer("me");
+    for (b, name) in [(with_aud(), "aud"), (with_iss(), "iss")] {
+        if let Some(r) = builds(b, name) {
+            accepted.push(format!("{name}: {r:?}"));
+        }
+    }
+    assert!(
+        accepted.is_empty(),
+        "identity claims that clash with reserved claims were accepted:\n{}",
+        accepted.join("\n")
+    );
+}
+
+/// Found by the `config` fuzz target: `max_token_len` accepts any cap from 64 bytes, well
+/// below the size of the tokens the manager mints itself (about 330 bytes for HS256 with
+/// the default claims, more with RSA signatures or extra claims). Such a manager builds,
+/// then refuses every token it creates ("Token is too large"). `build()` should refuse a
+/// cap smaller than a token it mints (for example by measuring the probe token it already
+/// signs to check the key), or the documented minimum should be raised.
+#[test]
+fn finding_token_cap_below_own_tokens() {
+    for cap in [64, 128, 256] {
+        if let Ok(m) = JwtManager::builder()
+            .secret(SECRET)
+            .max_token_len(cap)
+            .build()
+        {
+            let t = m.create_access_token("alice").unwrap();
+            assert!(
+                m.decode_token(&t).is_ok(),
+                "max_token_len({cap}) built a manager that refuses its own {}-byte tokens",
+                t.len()
+            );
+        }
+    }
+}
