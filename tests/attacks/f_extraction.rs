@@ -406,3 +406,89 @@ async fn case_44_precedence_and_optional() {
         assert_eq!(answer.body, json!({"sub": null, "method": "OPTIONS"}));
     }
 }
+
+/// Found while writing case 44 (fixed in `src/guard.rs`): the per-request cache of verified
+/// tokens (which lets a handler with several guards verify once) must belong to the manager
+/// that verified.
+/// Here the whole application takes any token of our issuer (`RequireJwtLayer` with a
+/// manager that ignores `aud`), and an admin section has its own manager, with the same
+/// key, that requires `aud: "admin"`, through an inner `JwtLayer`. A user token (no `aud`)
+/// passes the outer layer; it must not then pass the admin guard on the strength of the
+/// outer layer's verification.
+#[tokio::test]
+async fn cached_verification_is_per_manager() {
+    let clock = clock();
+    let everyone = builder(&clock).build().unwrap();
+    let admins = builder(&clock).decode_audience(["admin"]).build().unwrap();
+    let admin_issuer = builder(&clock).encode_audience("admin").build().unwrap();
+    let admin_routes = axum::Router::new()
+        .route(
+            "/panel",
+            axum::routing::get(|j: jwt_extended::JwtRequired| async move {
+                axum::Json(json!({ "sub": j.identity() }))
+            }),
+        )
+        .layer(admins.layer());
+    let app = axum::Router::new()
+        .nest("/admin", admin_routes)
+        .route("/home", axum::routing::get(|| async { "home" }))
+        .layer(jwt_extended::RequireJwtLayer::access(&everyone));
+    let user_token = everyone.create_access_token("mallory").unwrap();
+    let admin_token = admin_issuer.create_access_token("root").unwrap();
+    let get = |path: &str, t: &str| bearer_get(path, t);
+    assert_eq!(
+        send_with(&app, get("/home", &user_token), &user_token)
+            .await
+            .status,
+        200
+    );
+    let answer = send_with(&app, get("/admin/panel", &admin_token), &admin_token).await;
+    assert_eq!(answer.sub(), (200, json!("root")));
+    // Without the outer layer the admin guard refuses the user token...
+    let alone = axum::Router::new().nest(
+        "/admin",
+        axum::Router::new()
+            .route(
+                "/panel",
+                axum::routing::get(|_: jwt_extended::JwtRequired| async { "in" }),
+            )
+            .layer(admins.layer()),
+    );
+    let answer = send_with(&alone, get("/admin/panel", &user_token), &user_token).await;
+    expect(&answer, 422, "Token is missing the \"aud\" claim");
+    // ...and with it too.
+    let answer = send_with(&app, get("/admin/panel", &user_token), &user_token).await;
+    expect(&answer, 422, "Token is missing the \"aud\" claim");
+}
+
+/// Found with the previous case (fixed in `src/require.rs`): a `RequireJwtLayer` built from
+/// one manager, under a `JwtLayer` of another, verified with the outer layer's manager and
+/// so ignored its own settings (here: the admin section's required audience).
+#[tokio::test]
+async fn require_layer_verifies_with_its_own_manager() {
+    let clock = clock();
+    let everyone = builder(&clock).build().unwrap();
+    let admins = builder(&clock).decode_audience(["admin"]).build().unwrap();
+    let admin_issuer = builder(&clock).encode_audience("admin").build().unwrap();
+    let app = axum::Router::new()
+        .route(
+            "/admin",
+            axum::routing::get(|| async { "in" })
+                .route_layer(jwt_extended::RequireJwtLayer::access(&admins)),
+        )
+        .route(
+            "/home",
+            axum::routing::get(|j: jwt_extended::JwtRequired| async move {
+                axum::Json(json!({ "sub": j.identity() }))
+            }),
+        )
+        .layer(everyone.layer());
+    let user_token = everyone.create_access_token("mallory").unwrap();
+    let admin_token = admin_issuer.create_access_token("root").unwrap();
+    let answer = send_with(&app, bearer_get("/home", &user_token), &user_token).await;
+    assert_eq!(answer.sub(), (200, json!("mallory")));
+    let answer = send_with(&app, bearer_get("/admin", &admin_token), &admin_token).await;
+    assert_eq!(answer.status, 200);
+    let answer = send_with(&app, bearer_get("/admin", &user_token), &user_token).await;
+    expect(&answer, 422, "Token is missing the \"aud\" claim");
+}
