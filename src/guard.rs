@@ -106,6 +106,10 @@ struct VerifiedCache(Vec<CacheEntry>);
 
 #[derive(Clone)]
 struct CacheEntry {
+    /// The manager that verified. A guard working for another manager (an inner
+    /// `JwtLayer`, or a `RequireJwtLayer` of its own) never reuses this verification: its
+    /// keys, audiences, issuer or callbacks may differ.
+    manager: JwtManager,
     refresh: bool,
     locations: Arc<[TokenLocation]>,
     verified: Arc<Verified>,
@@ -190,7 +194,7 @@ pub(crate) async fn verify<H: RequestHead>(
         cache
             .0
             .iter()
-            .find(|e| e.refresh == refresh && e.locations == locations)
+            .find(|e| e.matches(manager, refresh, &locations))
             .cloned()
     });
     if let Some(hit) = cached {
@@ -200,7 +204,14 @@ pub(crate) async fn verify<H: RequestHead>(
                 .check_revocation(&hit.verified.token)
                 .await
                 .map_err(reject)?;
-            remember(head, hit.verified.clone(), refresh, locations, true);
+            remember(
+                head,
+                manager,
+                hit.verified.clone(),
+                refresh,
+                locations,
+                true,
+            );
         }
         return Ok(Some(hit.verified));
     }
@@ -286,6 +297,7 @@ pub(crate) async fn verify<H: RequestHead>(
     });
     remember(
         head,
+        manager,
         verified.clone(),
         refresh,
         locations,
@@ -294,8 +306,19 @@ pub(crate) async fn verify<H: RequestHead>(
     Ok(Some(verified))
 }
 
+impl CacheEntry {
+    fn matches(&self, manager: &JwtManager, refresh: bool, locations: &[TokenLocation]) -> bool {
+        // The same manager (not an equal one): the entry holds a clone, so the pointer
+        // cannot be reused by another manager while the entry exists.
+        std::ptr::eq(self.manager.inner(), manager.inner())
+            && self.refresh == refresh
+            && *self.locations == *locations
+    }
+}
+
 fn remember<H: RequestHead>(
     head: &mut H,
+    manager: &JwtManager,
     verified: Arc<Verified>,
     refresh: bool,
     locations: Arc<[TokenLocation]>,
@@ -303,10 +326,9 @@ fn remember<H: RequestHead>(
 ) {
     let ext = head.extensions_mut();
     let mut cache = ext.remove::<VerifiedCache>().unwrap_or_default();
-    cache
-        .0
-        .retain(|e| !(e.refresh == refresh && e.locations == locations));
+    cache.0.retain(|e| !e.matches(manager, refresh, &locations));
     cache.0.push(CacheEntry {
+        manager: manager.clone(),
         refresh,
         locations,
         verified,

@@ -981,13 +981,13 @@ impl JwtManagerBuilder {
         let claim = self.identity_claim.as_str();
         if claim.is_empty()
             || crate::token::RESERVED.contains(&claim)
-            || claim == "aud"
-            || claim == "iss"
+            || (claim == "aud" && self.encode_audience.is_some())
+            || (claim == "iss" && self.encode_issuer.is_some())
         {
             return Err(ConfigError::InvalidOption {
                 option: "identity_claim",
                 reason: format!(
-                    "{claim:?} cannot hold the identity: it must not be empty nor one of the claims the crate writes itself ({}, aud, iss)",
+                    "{claim:?} cannot hold the identity: it must not be empty nor one of the claims the crate writes itself ({}, and aud/iss when encoded)",
                     crate::token::RESERVED.join(", ")
                 ),
             });

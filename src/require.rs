@@ -39,7 +39,10 @@ struct ClaimCheck {
 /// A refused request gets the manager's error response and never reaches the service.
 ///
 /// `OPTIONS` requests pass through without identity (as in Flask-JWT-Extended). The layer
-/// adds the manager's context itself when no [`JwtLayer`](crate::JwtLayer) did.
+/// verifies with its own manager: it adds that manager's context itself when no
+/// [`JwtLayer`](crate::JwtLayer) did, or when the `JwtLayer` in front belongs to another
+/// manager (for this service and the ones inside it, as an inner `JwtLayer` replaces an
+/// outer one).
 ///
 /// Claim requirements answer `403`:
 ///
@@ -223,7 +226,14 @@ where
         // Call the instance that was made ready (tower's cloning rule).
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        if req.extensions().get::<JwtContext>().is_none() {
+        // Verify with this layer's manager. A `JwtLayer` of the same manager in front keeps
+        // its context (and its location override); another manager's is replaced, for this
+        // service and the ones it calls, as an inner `JwtLayer` replaces an outer one.
+        let ours = req
+            .extensions()
+            .get::<JwtContext>()
+            .is_some_and(|ctx| std::ptr::eq(ctx.manager.inner(), self.layer.manager.inner()));
+        if !ours {
             req.extensions_mut().insert(JwtContext {
                 manager: self.layer.manager.clone(),
                 locations: None,

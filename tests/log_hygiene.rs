@@ -1,0 +1,400 @@
+//! Case 61 of the security reference: logs never carry secrets. A subscriber that keeps
+//! everything (TRACE, every field, every span) watches a run of the battery's requests
+//! (valid, malformed, forged, expired, not yet valid, wrong type, not fresh, revoked,
+//! CSRF-failing, cookie, query and JSON-body tokens, user-lookup and store failures), and
+//! the captured text must contain no token, no part of one, no secret, no CSRF value and
+//! no claim value. Rejections of client input log at DEBUG or below.
+//!
+//! This file is its own test binary with one test, so the global subscriber sees only it.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::{get, post};
+use common::*;
+use http::{Method, Request};
+use http_body_util::BodyExt;
+use jwt_extended::store::{
+    Check, Consumption, MemoryStore, RevocationStore, StoreError, StoreErrorKind,
+};
+use jwt_extended::{
+    BoxError, DecodedToken, FreshJwtRequired, ImplicitRefreshLayer, JwtBodyLayer, JwtManager,
+    JwtRequired, RefreshJwtRequired, TokenLocation, UserLoader,
+};
+use serde_json::json;
+use tower::ServiceExt;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::{Layer, Registry};
+
+/// Everything logged, as text, plus each event's level and target.
+#[derive(Clone, Default)]
+struct Capture {
+    text: Arc<Mutex<String>>,
+    events: Arc<Mutex<Vec<(Level, String, String)>>>,
+}
+
+struct FieldText<'a>(&'a mut String);
+
+impl Visit for FieldText<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let _ = write!(self.0, " {}={}", field.name(), value);
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Capture {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: Context<'_, S>,
+    ) {
+        let mut line = format!("span {}", attrs.metadata().name());
+        attrs.record(&mut FieldText(&mut line));
+        self.text.lock().unwrap().push_str(&line);
+    }
+    fn on_record(
+        &self,
+        _: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        _: Context<'_, S>,
+    ) {
+        let mut line = String::from("record");
+        values.record(&mut FieldText(&mut line));
+        self.text.lock().unwrap().push_str(&line);
+    }
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut line = String::new();
+        event.record(&mut FieldText(&mut line));
+        let meta = event.metadata();
+        self.text.lock().unwrap().push_str(&format!(
+            "\n{} {}{}",
+            meta.level(),
+            meta.target(),
+            line
+        ));
+        self.events
+            .lock()
+            .unwrap()
+            .push((*meta.level(), meta.target().to_owned(), line));
+    }
+}
+
+/// A `fmt` writer into the same buffer: what an application's usual log output would show.
+#[derive(Clone)]
+struct Sink(Arc<Mutex<String>>);
+
+impl io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap()
+            .push_str(&String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Users;
+
+#[async_trait::async_trait]
+impl UserLoader for Users {
+    type User = String;
+    async fn load_user(&self, token: &DecodedToken) -> Result<Option<String>, BoxError> {
+        match token.subject() {
+            Some("ghost-user-0001") => Ok(None),
+            Some("db-down-user-0002") => {
+                Err("user database unreachable: password=DB-SECRET-3141".into())
+            }
+            other => Ok(other.map(String::from)),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BrokenStore;
+
+#[async_trait::async_trait]
+impl RevocationStore for BrokenStore {
+    async fn revoke(&self, _: &str, _: u64) -> Result<(), StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            "connection refused",
+        ))
+    }
+    async fn revoke_user_before(&self, _: &str, _: u64, _: u64) -> Result<(), StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            "connection refused",
+        ))
+    }
+    async fn check(&self, _: &[&str], _: Option<&str>) -> Result<Check, StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Corrupt,
+            "WRONGTYPE at the key",
+        ))
+    }
+    async fn consume(&self, _: &str, _: &str, _: u64, _: u64) -> Result<Consumption, StoreError> {
+        Err(StoreError::new(
+            StoreErrorKind::Unavailable,
+            "connection refused",
+        ))
+    }
+}
+
+fn app(m: &JwtManager) -> Router {
+    Router::new()
+        .route(
+            "/protected",
+            get(|j: JwtRequired| async move { j.subject().unwrap_or_default().to_owned() })
+                .post(|j: JwtRequired| async move { j.subject().unwrap_or_default().to_owned() }),
+        )
+        .route(
+            "/fresh",
+            get(|j: FreshJwtRequired| async move { j.subject().unwrap_or_default().to_owned() }),
+        )
+        .route(
+            "/refresh",
+            post(|j: RefreshJwtRequired| async move { j.subject().unwrap_or_default().to_owned() }),
+        )
+        .layer(ImplicitRefreshLayer::new(m, time::Duration::minutes(5)))
+        .layer(JwtBodyLayer::new())
+        .layer(m.layer())
+}
+
+/// Cookie values the application set (implicit refresh): secrets too.
+static SET_COOKIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+async fn send(app: &Router, req: Request<Body>) -> u16 {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    for v in res.headers().get_all("set-cookie") {
+        let v = v.to_str().unwrap();
+        let value = v.split(';').next().unwrap().split_once('=').unwrap().1;
+        SET_COOKIES.lock().unwrap().push(value.to_owned());
+    }
+    let _ = res.into_body().collect().await.unwrap();
+    status
+}
+
+fn bearer(method: Method, path: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn case_61_no_secrets_in_logs() {
+    let capture = Capture::default();
+    let subscriber = Registry::default()
+        .with(
+            capture
+                .clone()
+                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer({
+                    let sink = Sink(capture.text.clone());
+                    move || sink.clone()
+                })
+                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+        );
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let clock = clock();
+    let m = builder(&clock)
+        .token_locations([
+            TokenLocation::Headers,
+            TokenLocation::Cookies,
+            TokenLocation::QueryString,
+            TokenLocation::Json,
+        ])
+        .user_loader(Users)
+        .revocation_store(MemoryStore::new().with_clock(clock.clone()))
+        .build()
+        .unwrap();
+    let app = app(&m);
+    // Everything that must never be logged.
+    let mut secrets: Vec<String> = vec![SECRET.into(), "DB-SECRET-3141".into()];
+    let mut statuses = Vec::new();
+
+    let valid = m.create_access_token("alice").unwrap();
+    let csrf = m.decode_token(&valid).unwrap().csrf().unwrap().to_owned();
+    let refresh = m.create_refresh_token("alice").unwrap();
+    let fresh = m.access_token("alice").fresh(true).create().unwrap();
+    let revoked = m.create_access_token("alice").unwrap();
+    m.revoke_token(&m.decode_token(&revoked).unwrap())
+        .await
+        .unwrap();
+    let expiring = m
+        .access_token("alice")
+        .expires_in(time::Duration::seconds(60))
+        .create()
+        .unwrap();
+    let ghost = m.create_access_token("ghost-user-0001").unwrap();
+    let db_down = m.create_access_token("db-down-user-0002").unwrap();
+    let unverified_claims = json!({
+        "sub": "UNVERIFIED-SUBJECT-2718", "exp": NOW + 900, "jti": "UNVERIFIED-JTI-1618",
+        "csrf": "UNVERIFIED-CSRF-1414", "type": "access",
+    });
+    let forged = sign_raw(
+        r#"{"alg":"HS256","typ":"JWT","kid":"UNVERIFIED-KID-1732"}"#,
+        &unverified_claims.to_string(),
+        "an-attacker-secret-an-attacker-secret!!",
+    );
+    let none = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","x":"UNVERIFIED-HEADER-1123"}"#),
+        b64(unverified_claims.to_string())
+    );
+    let not_yet = sign_claims(
+        &json!({"sub": "alice", "exp": NOW + 900, "nbf": NOW + 500, "jti": "NBF-JTI-9901"}),
+    );
+    let wrong_exp = sign_claims(&json!({"sub": "alice", "exp": "EXP-AS-TEXT-4477"}));
+    for t in [
+        &valid, &csrf, &refresh, &fresh, &revoked, &expiring, &ghost, &db_down, &forged, &none,
+        &not_yet, &wrong_exp,
+    ] {
+        secrets.push(t.clone());
+    }
+    for v in [
+        "UNVERIFIED-SUBJECT-2718",
+        "UNVERIFIED-JTI-1618",
+        "UNVERIFIED-CSRF-1414",
+        "UNVERIFIED-KID-1732",
+        "UNVERIFIED-HEADER-1123",
+        "NBF-JTI-9901",
+        "EXP-AS-TEXT-4477",
+        "ghost-user-0001",
+        "db-down-user-0002",
+    ] {
+        secrets.push(v.into());
+    }
+
+    // Headers.
+    for t in [
+        &valid,
+        &refresh,
+        &revoked,
+        &ghost,
+        &db_down,
+        &forged,
+        &none,
+        &not_yet,
+        &wrong_exp,
+        &"garbage".to_owned(),
+    ] {
+        statuses.push(send(&app, bearer(Method::GET, "/protected", t)).await);
+    }
+    statuses.push(send(&app, bearer(Method::GET, "/fresh", &valid)).await);
+    statuses.push(send(&app, bearer(Method::GET, "/fresh", &fresh)).await);
+    statuses.push(send(&app, bearer(Method::POST, "/refresh", &refresh)).await);
+    statuses.push(send(&app, bearer(Method::POST, "/refresh", &valid)).await);
+    let no_header = Request::get("/protected").body(Body::empty()).unwrap();
+    statuses.push(send(&app, no_header).await);
+    let two = Request::get("/protected")
+        .header("authorization", format!("Bearer {valid}"))
+        .header("authorization", format!("Bearer {forged}"))
+        .body(Body::empty())
+        .unwrap();
+    statuses.push(send(&app, two).await);
+
+    // Cookies and CSRF.
+    for (method, sent) in [
+        (Method::GET, None),
+        (Method::POST, None),
+        (Method::POST, Some("UNVERIFIED-HEADER-CSRF-5555")),
+        (Method::POST, Some(csrf.as_str())),
+    ] {
+        let mut b = Request::builder().method(method).uri("/protected").header(
+            "cookie",
+            format!("access_token_cookie={valid}; csrf_access_token={csrf}"),
+        );
+        if let Some(s) = sent {
+            b = b.header("x-csrf-token", s);
+        }
+        statuses.push(send(&app, b.body(Body::empty()).unwrap()).await);
+    }
+    secrets.push("UNVERIFIED-HEADER-CSRF-5555".into());
+
+    // Query string and JSON body.
+    for t in [&valid, &forged] {
+        let q = Request::get(format!("/protected?jwt={t}"))
+            .body(Body::empty())
+            .unwrap();
+        statuses.push(send(&app, q).await);
+        let j = Request::post("/protected")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({ "access_token": t }).to_string()))
+            .unwrap();
+        statuses.push(send(&app, j).await);
+    }
+
+    // Implicit refresh of a cookie token about to expire, and expiry.
+    clock.advance(StdDuration::from_secs(30));
+    let near_expiry = Request::get("/protected")
+        .header("cookie", format!("access_token_cookie={expiring}"))
+        .body(Body::empty())
+        .unwrap();
+    statuses.push(send(&app, near_expiry).await);
+    clock.advance(StdDuration::from_secs(60));
+    statuses.push(send(&app, bearer(Method::GET, "/protected", &expiring)).await);
+
+    // A failing store.
+    let broken = builder(&clock)
+        .revocation_store(BrokenStore)
+        .build()
+        .unwrap();
+    let t = broken.create_access_token("alice").unwrap();
+    secrets.push(t.clone());
+    statuses.push(send(&self::app(&broken), bearer(Method::GET, "/protected", &t)).await);
+    let _ = broken.revoke_token(&broken.decode_token(&t).unwrap()).await;
+
+    // And decode_token itself.
+    for t in [&forged, &none, &wrong_exp] {
+        let _ = m.decode_token(t);
+    }
+
+    let set_cookies = SET_COOKIES.lock().unwrap().clone();
+    assert!(!set_cookies.is_empty(), "the implicit refresh ran");
+    secrets.extend(set_cookies.into_iter().filter(|v| !v.is_empty()));
+    for s in [200, 401, 422, 503] {
+        assert!(statuses.contains(&s), "the run covers {s}: {statuses:?}");
+    }
+    let text = capture.text.lock().unwrap().clone();
+    let events = capture.events.lock().unwrap().clone();
+    assert!(
+        events
+            .iter()
+            .any(|(_, target, _)| target == "jwt_extended::rejection"),
+        "rejections are logged: {text}"
+    );
+    for secret in &secrets {
+        for piece in secret.split('.').filter(|p| p.len() >= 8) {
+            assert!(!text.contains(piece), "the logs contain {piece:?}:\n{text}");
+        }
+    }
+    for (level, target, fields) in &events {
+        assert!(
+            *level >= Level::DEBUG,
+            "{level} {target}{fields}: client errors log at DEBUG or below"
+        );
+    }
+}
