@@ -88,7 +88,8 @@ impl Freshness {
 /// ```
 #[derive(Clone)]
 pub struct DecodedToken {
-    pub(crate) header: Map<String, Value>,
+    /// Shared by the tokens that have the same header text.
+    pub(crate) header: Arc<Map<String, Value>>,
     pub(crate) claims: Map<String, Value>,
     pub(crate) identity_claim: Arc<str>,
     pub(crate) algorithm: Algorithm,

@@ -2,8 +2,9 @@
 //! one claims parse, then Flask-JWT-Extended's (PyJWT's) claim checks with jsonwebtoken's
 //! gaps closed.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -79,18 +80,13 @@ pub(crate) fn decode(
 ) -> Result<DecodedToken, JwtError> {
     let parts = split(token, cfg)?;
 
-    // Header: base64 into a stack buffer (the segment is capped), then one JSON parse.
-    let mut buf = [0u8; 1024];
-    let n = URL_SAFE_NO_PAD
-        .decode_slice(parts.header, &mut buf)
-        .map_err(|_| JwtError::invalid("Invalid header padding"))?;
-    let header = parse_object(&buf[..n]).map_err(|e| match e {
-        ParseError::NotObject => JwtError::invalid("Invalid header string: must be a json object"),
-        ParseError::Duplicate => {
-            JwtError::invalid("Invalid header string: duplicate header parameter")
-        }
-        ParseError::Syntax => JwtError::invalid("Invalid header string: invalid JSON"),
-    })?;
+    // Header: parsed once per distinct header text; the headers of tokens that passed the
+    // signature check are kept (a handful), since a service sees the same few again and again.
+    let memo = keys.headers.get(parts.header);
+    let header = match &memo {
+        Some(header) => header.clone(),
+        None => Arc::new(parse_header(parts.header)?),
+    };
 
     let alg = match header.get("alg") {
         None => return Err(JwtError::invalid("Algorithm not specified")),
@@ -118,9 +114,10 @@ pub(crate) fn decode(
         return Err(JwtError::invalid("The specified alg value is not allowed"));
     };
 
-    let signature = URL_SAFE_NO_PAD
-        .decode(parts.signature)
-        .map_err(|_| JwtError::invalid("Invalid crypto padding"))?;
+    // Signature: into a stack buffer when it fits (HMAC, ECDSA, EdDSA, RSA up to 4096 bits).
+    let mut sig_buf = [0u8; 512];
+    let signature = decode_b64(parts.signature, &mut sig_buf)
+        .ok_or_else(|| JwtError::invalid("Invalid crypto padding"))?;
     if !key.verify(
         keys.provider,
         alg,
@@ -129,11 +126,14 @@ pub(crate) fn decode(
     ) {
         return Err(JwtError::invalid("Signature verification failed"));
     }
+    if memo.is_none() {
+        keys.headers.insert(parts.header, &header);
+    }
 
     // Payload: only now, after the signature, is it parsed.
-    let payload = URL_SAFE_NO_PAD
-        .decode(parts.payload)
-        .map_err(|_| JwtError::invalid("Invalid payload padding"))?;
+    let mut payload_buf = [0u8; 2048];
+    let payload = decode_b64(parts.payload, &mut payload_buf)
+        .ok_or_else(|| JwtError::invalid("Invalid payload padding"))?;
     let claims = parse_object(&payload).map_err(|e| match e {
         ParseError::NotObject => JwtError::invalid("Invalid payload string: must be a json object"),
         ParseError::Duplicate => JwtError::invalid("Invalid payload string: duplicate claim"),
@@ -143,9 +143,67 @@ pub(crate) fn decode(
     check_claims(header, claims, alg, cfg, now, allow_expired)
 }
 
+/// Decodes unpadded base64url into `buf` when it fits, into a new vector otherwise.
+/// `None`: not base64url.
+fn decode_b64<'b>(input: &str, buf: &'b mut [u8]) -> Option<Cow<'b, [u8]>> {
+    if base64::decoded_len_estimate(input.len()) <= buf.len() {
+        let n = URL_SAFE_NO_PAD.decode_slice(input, buf).ok()?;
+        Some(Cow::Borrowed(&buf[..n]))
+    } else {
+        URL_SAFE_NO_PAD.decode(input).ok().map(Cow::Owned)
+    }
+}
+
+/// The header segment: base64 into a stack buffer (the segment is capped), then one JSON
+/// parse.
+fn parse_header(segment: &str) -> Result<Map<String, Value>, JwtError> {
+    let mut buf = [0u8; 1024];
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(segment, &mut buf)
+        .map_err(|_| JwtError::invalid("Invalid header padding"))?;
+    parse_object(&buf[..n]).map_err(|e| match e {
+        ParseError::NotObject => JwtError::invalid("Invalid header string: must be a json object"),
+        ParseError::Duplicate => {
+            JwtError::invalid("Invalid header string: duplicate header parameter")
+        }
+        ParseError::Syntax => JwtError::invalid("Invalid header string: invalid JSON"),
+    })
+}
+
+/// Parsed headers by their exact text, from tokens whose signature was verified. A few are
+/// kept (the first ones seen): a service meets the same few headers (one per signing key),
+/// and an attacker cannot add any without a key. A header's parse depends on its text only,
+/// so a kept one is exactly what parsing the text again would give; every check on it (the
+/// algorithm, `crit`, `kid`) still runs on every token.
+#[derive(Default)]
+pub(crate) struct HeaderMemo {
+    entries: RwLock<Vec<(Box<str>, Arc<Map<String, Value>>)>>,
+}
+
+impl HeaderMemo {
+    const MAX: usize = 8;
+
+    fn get(&self, text: &str) -> Option<Arc<Map<String, Value>>> {
+        let entries = self.entries.read().ok()?;
+        entries
+            .iter()
+            .find(|(t, _)| **t == *text)
+            .map(|(_, h)| h.clone())
+    }
+
+    fn insert(&self, text: &str, header: &Arc<Map<String, Value>>) {
+        if let Ok(mut entries) = self.entries.write()
+            && entries.len() < Self::MAX
+            && !entries.iter().any(|(t, _)| **t == *text)
+        {
+            entries.push((text.into(), header.clone()));
+        }
+    }
+}
+
 /// PyJWT's claim checks, in PyJWT's order, then FJE's identity check.
 fn check_claims(
-    header: Map<String, Value>,
+    header: Arc<Map<String, Value>>,
     claims: Map<String, Value>,
     algorithm: Algorithm,
     cfg: &DecodeConfig,
