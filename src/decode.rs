@@ -12,7 +12,7 @@ use jsonwebtoken::Algorithm;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::claims::{DecodedToken, Freshness, TokenType};
+use crate::claims::{DecodedToken, Freshness, TokenType, claim_bit};
 use crate::error::{ErrorKind, JwtError};
 use crate::keys::KeySet;
 
@@ -177,13 +177,15 @@ fn parse_header(segment: &str) -> Result<Map<String, Value>, JwtError> {
 /// algorithm, `crit`, `kid`) still runs on every token.
 #[derive(Default)]
 pub(crate) struct HeaderMemo {
-    entries: RwLock<Vec<(Box<str>, Arc<Map<String, Value>>)>>,
+    entries: RwLock<Vec<(Box<str>, Header)>>,
 }
+
+type Header = Arc<Map<String, Value>>;
 
 impl HeaderMemo {
     const MAX: usize = 8;
 
-    fn get(&self, text: &str) -> Option<Arc<Map<String, Value>>> {
+    fn get(&self, text: &str) -> Option<Header> {
         let entries = self.entries.read().ok()?;
         entries
             .iter()
@@ -191,7 +193,7 @@ impl HeaderMemo {
             .map(|(_, h)| h.clone())
     }
 
-    fn insert(&self, text: &str, header: &Arc<Map<String, Value>>) {
+    fn insert(&self, text: &str, header: &Header) {
         if let Ok(mut entries) = self.entries.write()
             && entries.len() < Self::MAX
             && !entries.iter().any(|(t, _)| **t == *text)
@@ -201,20 +203,66 @@ impl HeaderMemo {
     }
 }
 
+/// The claims the checks read, found in one pass over the claims.
+#[derive(Default)]
+struct Known<'a> {
+    exp: Option<&'a Value>,
+    iat: Option<&'a Value>,
+    nbf: Option<&'a Value>,
+    iss: Option<&'a Value>,
+    aud: Option<&'a Value>,
+    sub: Option<&'a Value>,
+    jti: Option<&'a Value>,
+    csrf: Option<&'a Value>,
+    typ: Option<&'a Value>,
+    fresh: Option<&'a Value>,
+    identity: Option<&'a Value>,
+    /// [`claim_bit`] of every name.
+    names: u64,
+}
+
+impl<'a> Known<'a> {
+    fn gather(claims: &'a Map<String, Value>, identity_claim: &str) -> Self {
+        let mut k = Self::default();
+        for (name, value) in claims {
+            k.names |= claim_bit(name);
+            if *name == *identity_claim {
+                k.identity = Some(value);
+            }
+            let slot = match name.as_str() {
+                "exp" => &mut k.exp,
+                "iat" => &mut k.iat,
+                "nbf" => &mut k.nbf,
+                "iss" => &mut k.iss,
+                "aud" => &mut k.aud,
+                "sub" => &mut k.sub,
+                "jti" => &mut k.jti,
+                "csrf" => &mut k.csrf,
+                "type" => &mut k.typ,
+                "fresh" => &mut k.fresh,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        k
+    }
+}
+
 /// PyJWT's claim checks, in PyJWT's order, then FJE's identity check.
 fn check_claims(
-    header: Arc<Map<String, Value>>,
+    header: Header,
     claims: Map<String, Value>,
     algorithm: Algorithm,
     cfg: &DecodeConfig,
     now: Now,
     allow_expired: bool,
 ) -> Result<DecodedToken, JwtError> {
-    if cfg.require_exp && !claims.contains_key("exp") {
+    let k = Known::gather(&claims, &cfg.identity_claim);
+    if cfg.require_exp && k.exp.is_none() {
         return Err(JwtError::invalid("Token is missing the \"exp\" claim"));
     }
     let leeway = cfg.leeway;
-    let iat = match claims.get("iat") {
+    let iat = match k.iat {
         Some(v) => Some(
             numeric_date(v, Round::Up)
                 .ok_or_else(|| JwtError::invalid("Issued At claim (iat) must be an integer."))?,
@@ -224,7 +272,7 @@ fn check_claims(
     if iat.is_some_and(|iat| iat > now.secs.saturating_add(leeway)) {
         return Err(JwtError::invalid("The token is not yet valid (iat)"));
     }
-    let nbf = match claims.get("nbf") {
+    let nbf = match k.nbf {
         Some(v) => Some(
             numeric_date(v, Round::Up)
                 .ok_or_else(|| JwtError::invalid("Not Before claim (nbf) must be an integer."))?,
@@ -235,7 +283,7 @@ fn check_claims(
         return Err(JwtError::invalid("The token is not yet valid (nbf)"));
     }
     let exp =
-        match claims.get("exp") {
+        match k.exp {
             Some(v) => Some(numeric_date(v, Round::Down).ok_or_else(|| {
                 JwtError::invalid("Expiration Time claim (exp) must be an integer.")
             })?),
@@ -244,7 +292,7 @@ fn check_claims(
     let expired = exp.is_some_and(|exp| exp.saturating_add(leeway) <= now.secs);
 
     if let Some(issuer) = &cfg.decode_issuer {
-        match claims.get("iss") {
+        match k.iss {
             None => return Err(JwtError::invalid("Token is missing the \"iss\" claim")),
             Some(Value::String(iss)) if iss == issuer => {}
             Some(_) => return Err(JwtError::invalid("Invalid issuer")),
@@ -252,7 +300,7 @@ fn check_claims(
     }
     if let Some(audiences) = &cfg.decode_audience {
         let matches = |a: &str| audiences.iter().any(|x| x == a);
-        match claims.get("aud") {
+        match k.aud {
             None => return Err(JwtError::invalid("Token is missing the \"aud\" claim")),
             Some(Value::String(aud)) => {
                 if !matches(aud) {
@@ -270,22 +318,22 @@ fn check_claims(
             Some(_) => return Err(JwtError::invalid("Invalid claim format in token")),
         }
     }
-    if cfg.verify_sub && claims.get("sub").is_some_and(|s| !s.is_string()) {
+    if cfg.verify_sub && k.sub.is_some_and(|s| !s.is_string()) {
         return Err(JwtError::invalid("Subject must be a string"));
     }
-    if claims.get("jti").is_some_and(|j| !j.is_string()) {
+    if k.jti.is_some_and(|j| !j.is_string()) {
         return Err(JwtError::invalid("JWT ID must be a string"));
     }
-    if !claims.contains_key(&*cfg.identity_claim) {
+    if k.identity.is_none() {
         return Err(JwtError::new(
             ErrorKind::InvalidToken,
             format!("Missing claim: {}", cfg.identity_claim),
         ));
     }
-    if claims.get("csrf").is_some_and(|c| !c.is_string()) {
+    if k.csrf.is_some_and(|c| !c.is_string()) {
         return Err(JwtError::invalid("Invalid claim format: csrf"));
     }
-    let token_type = match claims.get("type") {
+    let token_type = match k.typ {
         None => TokenType::Access,
         Some(Value::String(t)) => match t.as_str() {
             "access" => TokenType::Access,
@@ -294,16 +342,18 @@ fn check_claims(
         },
         Some(_) => return Err(JwtError::invalid("Invalid claim format: type")),
     };
-    let fresh = match claims.get("fresh") {
+    let fresh = match k.fresh {
         None => Freshness::Bool(false),
         Some(Value::Bool(b)) => Freshness::Bool(*b),
         Some(Value::Number(n)) => n.as_f64().map_or(Freshness::Invalid, Freshness::Until),
         Some(_) => Freshness::Invalid,
     };
+    let names = k.names;
 
     let decoded = DecodedToken {
         header,
         claims,
+        names,
         identity_claim: cfg.identity_claim.clone(),
         algorithm,
         token_type,
