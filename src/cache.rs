@@ -18,6 +18,11 @@
 //!   entries at the old end of a shard are dropped as new ones come in), and the cache is
 //!   bounded: each shard keeps at most its share of the capacity and drops its oldest entry
 //!   first. Dropping an entry only costs a re-verification.
+//! - Admission: while a shard has room, a verified token goes in at once. When it is full, a
+//!   token goes in (pushing the oldest out) only when it is verified a second time: a table
+//!   of hashes remembers the first time. So a stream of tokens each sent once (one request
+//!   per login, a scan, a flood of valid tokens) neither pushes out the tokens clients keep
+//!   sending nor costs an entry each; a token in use is cached from its second request.
 //!
 //! # Why it is fast
 //!
@@ -33,6 +38,7 @@
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::claims::DecodedToken;
@@ -47,6 +53,9 @@ pub(crate) struct TokenCache {
     shards: Box<[RwLock<Shard>]>,
     hasher: RandomState,
     per_shard: usize,
+    /// Hashes of tokens verified once while their shard was full, one per slot (a slot is
+    /// overwritten by the next such token that maps to it).
+    seen_once: Box<[AtomicU64]>,
 }
 
 #[derive(Default)]
@@ -63,6 +72,25 @@ struct Entry {
     token: Box<str>,
     decoded: Arc<DecodedToken>,
     seq: u64,
+}
+
+impl Shard {
+    /// Drops, from the old end, stale records, expired entries and entries beyond `max`.
+    fn drop_old(&mut self, max: usize, now: u64) {
+        while let Some(&(old, old_seq)) = self.order.front() {
+            let live = self.map.get(&old).filter(|e| e.seq == old_seq);
+            let keep = live.is_some_and(|e| {
+                self.order.len() <= max && e.decoded.exp.is_none_or(|exp| exp > now)
+            });
+            if keep {
+                break;
+            }
+            if live.is_some() {
+                self.map.remove(&old);
+            }
+            self.order.pop_front();
+        }
+    }
 }
 
 /// A `Hasher` for keys that are hashes already.
@@ -93,10 +121,12 @@ impl TokenCache {
             return None;
         }
         let per_shard = capacity.div_ceil(SHARDS).max(1);
+        let slots = (per_shard * SHARDS).clamp(64, 1 << 20).next_power_of_two();
         Some(Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             hasher: RandomState::new(),
             per_shard,
+            seen_once: (0..slots).map(|_| AtomicU64::new(0)).collect(),
         })
     }
 
@@ -152,14 +182,21 @@ impl TokenCache {
         Some(Ok(hit))
     }
 
-    /// Stores a verified token, dropping the shard's oldest entries beyond its share of the
-    /// capacity and expired entries at its old end.
+    /// Stores a verified token (see "Admission" above), dropping the shard's oldest entries
+    /// beyond its share of the capacity and expired entries at its old end.
     pub(crate) fn insert(&self, token: &str, decoded: Arc<DecodedToken>, now: u64) {
         let hash = self.hash(token);
         let Ok(mut guard) = self.shard(hash).write() else {
             return;
         };
         let shard = &mut *guard;
+        shard.drop_old(self.per_shard, now);
+        if shard.order.len() >= self.per_shard && !shard.map.contains_key(&hash) {
+            let slot = &self.seen_once[hash as usize & (self.seen_once.len() - 1)];
+            if slot.swap(hash, Ordering::Relaxed) != hash {
+                return; // first time: remembered, not stored
+            }
+        }
         shard.seq += 1;
         let seq = shard.seq;
         shard.map.insert(
@@ -171,19 +208,7 @@ impl TokenCache {
             },
         );
         shard.order.push_back((hash, seq));
-        while let Some(&(old, old_seq)) = shard.order.front() {
-            let live = shard.map.get(&old).filter(|e| e.seq == old_seq);
-            let keep = live.is_some_and(|e| {
-                shard.order.len() <= self.per_shard && e.decoded.exp.is_none_or(|exp| exp > now)
-            });
-            if keep {
-                break;
-            }
-            if live.is_some() {
-                shard.map.remove(&old);
-            }
-            shard.order.pop_front();
-        }
+        shard.drop_old(self.per_shard, now);
     }
 
     #[cfg(test)]
@@ -217,8 +242,11 @@ mod tests {
         let tokens: Vec<String> = (0..200)
             .map(|_| m.create_access_token("a").unwrap())
             .collect();
+        // Each twice: a full shard takes a token on its second verification.
         for t in &tokens {
-            cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+            for _ in 0..2 {
+                cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+            }
         }
         assert!(cache.len() <= 32, "{}", cache.len());
         let last = tokens.last().unwrap();
@@ -254,7 +282,7 @@ mod tests {
     }
 
     #[test]
-    fn oldest_out_first_and_expired_swept() {
+    fn admission_oldest_out_first_and_expired_swept() {
         let clock = MockClock::at_unix(1_800_000_000);
         let m = manager(&clock);
         // 16 shards of 2 entries each.
@@ -267,9 +295,15 @@ mod tests {
             }
         };
         let shard: Vec<String> = (0..3).map(|_| in_shard_0()).collect();
-        for t in &shard[..3] {
-            cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
-        }
+        let insert = |t: &String, now| cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+        insert(&shard[0], now);
+        insert(&shard[1], now);
+        assert_eq!(cache.len(), 2, "room: stored at once");
+        // Full: the first verification is only remembered, the second one stores.
+        insert(&shard[2], now);
+        assert!(cache.get(&shard[2], now, 0).is_none(), "seen once");
+        assert!(cache.get(&shard[0], now, 0).unwrap().is_ok());
+        insert(&shard[2], now);
         assert!(
             cache.get(&shard[0], now, 0).is_none(),
             "the oldest is dropped"
@@ -280,9 +314,8 @@ mod tests {
         let later = now + 15 * 60;
         clock.set(std::time::Duration::from_secs(later));
         let fresh = in_shard_0();
-        let decoded = Arc::new(m.decode_token(&fresh).unwrap());
-        cache.insert(&fresh, decoded, later);
-        assert_eq!(cache.len(), 1);
+        insert(&fresh, later);
+        assert_eq!(cache.len(), 1, "expired entries make room");
         assert!(cache.get(&fresh, later, 0).unwrap().is_ok());
     }
 }
