@@ -93,6 +93,10 @@ pub struct DecodedToken {
     pub(crate) claims: Map<String, Value>,
     /// [`claim_bit`] of every claim name: most lookups of an absent claim stop here.
     pub(crate) names: u64,
+    /// The identity claim when it is a string, and the `jti` claim when it is one: read on
+    /// every request (revocation, handlers), so kept at hand.
+    pub(crate) subject: Option<Box<str>>,
+    pub(crate) jti: Option<Box<str>>,
     pub(crate) identity_claim: Arc<str>,
     pub(crate) algorithm: Algorithm,
     pub(crate) token_type: TokenType,
@@ -179,12 +183,12 @@ impl DecodedToken {
 
     /// The identity claim when it is a string.
     pub fn subject(&self) -> Option<&str> {
-        self.identity().as_str()
+        self.subject.as_deref()
     }
 
     /// The `jti` claim (the token's unique id), when present.
     pub fn jti(&self) -> Option<&str> {
-        self.find("jti").and_then(Value::as_str)
+        self.jti.as_deref()
     }
 
     /// The `csrf` claim, when present.
@@ -255,7 +259,9 @@ mod tests {
             for name in absent.iter().chain(&["sub", "jti", "csrf", "c3", "c29"]) {
                 assert_eq!(decoded.claim(name), decoded.claims().get(*name), "{name}");
             }
+            assert_eq!(decoded.subject(), decoded.identity().as_str());
             assert_eq!(decoded.subject(), Some("alice"));
+            assert_eq!(decoded.jti(), decoded.claims()["jti"].as_str());
             assert!(decoded.jti().is_some());
         }
     }

@@ -349,11 +349,15 @@ fn check_claims(
         Some(_) => Freshness::Invalid,
     };
     let names = k.names;
+    let subject = k.identity.and_then(Value::as_str).map(Box::from);
+    let jti = k.jti.and_then(Value::as_str).map(Box::from);
 
     let decoded = DecodedToken {
         header,
         claims,
         names,
+        subject,
+        jti,
         identity_claim: cfg.identity_claim.clone(),
         algorithm,
         token_type,
