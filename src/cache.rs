@@ -26,9 +26,9 @@
 //!
 //! # Why it is fast
 //!
-//! The bucket is found from a keyed SipHash of the token's length and its last 32 bytes: the
+//! The bucket is found from a keyed hash of the token's length and its last 16 bytes: the
 //! end of the signature, which differs between any two tokens the keys really signed (only
-//! those are ever stored). A forged token can copy a stored token's signature, and so its
+//! those are ever stored), so a multiply-and-fold with random keys is enough to spread them. A forged token can copy a stored token's signature, and so its
 //! hash, but then the byte comparison fails and it is verified, refused and never stored: it
 //! can neither hit nor push anything out. A hit takes a shard's read lock, so concurrent
 //! requests with the same token do not wait for each other.
@@ -47,11 +47,12 @@ use crate::error::{ErrorKind, JwtError};
 const SHARDS: usize = 16;
 
 /// How many bytes at the end of a token feed the hash.
-const HASHED_TAIL: usize = 32;
+const HASHED_TAIL: usize = 16;
 
 pub(crate) struct TokenCache {
     shards: Box<[RwLock<Shard>]>,
-    hasher: RandomState,
+    /// Random keys of the hash.
+    keys: [u64; 3],
     per_shard: usize,
     /// Hashes of tokens verified once while their shard was full, one per slot (a slot is
     /// overwritten by the next such token that maps to it).
@@ -72,6 +73,12 @@ struct Entry {
     token: Box<str>,
     decoded: Arc<DecodedToken>,
     seq: u64,
+}
+
+/// The folded 128-bit product (the mixing step of foldhash and wyhash).
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
 impl Shard {
@@ -124,7 +131,10 @@ impl TokenCache {
         let slots = (per_shard * SHARDS).clamp(64, 1 << 20).next_power_of_two();
         Some(Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
-            hasher: RandomState::new(),
+            keys: {
+                let random = RandomState::new();
+                [1u8, 2, 3].map(|i| random.hash_one(i))
+            },
             per_shard,
             seen_once: (0..slots).map(|_| AtomicU64::new(0)).collect(),
         })
@@ -132,10 +142,14 @@ impl TokenCache {
 
     fn hash(&self, token: &str) -> u64 {
         let bytes = token.as_bytes();
-        let mut h = self.hasher.build_hasher();
-        h.write_usize(bytes.len());
-        h.write(&bytes[bytes.len().saturating_sub(HASHED_TAIL)..]);
-        h.finish()
+        let take = bytes.len().min(HASHED_TAIL);
+        let mut tail = [0u8; HASHED_TAIL];
+        tail[HASHED_TAIL - take..].copy_from_slice(&bytes[bytes.len() - take..]);
+        let [lo, hi] = [&tail[..8], &tail[8..]]
+            .map(|half| u64::from_le_bytes(half.try_into().unwrap_or_default()));
+        let [k0, k1, k2] = self.keys;
+        let h = fold_mul(lo ^ k0, hi ^ k1 ^ bytes.len() as u64);
+        fold_mul(h, k2)
     }
 
     fn shard(&self, hash: u64) -> &RwLock<Shard> {
