@@ -100,11 +100,12 @@ impl HeaderConfig {
         if space != b' ' || token.is_empty() || !head.eq_ignore_ascii_case(scheme) {
             return None;
         }
-        // No early exit, so that the loop vectorizes.
-        let plain = token
-            .iter()
-            .fold(true, |ok, &b| ok & (b > b' ') & (b < 0x7f) & (b != b','));
-        if !plain {
+        // An OR-reduction with no early exit, so that the loop vectorizes.
+        let mut bad = 0u8;
+        for &b in token {
+            bad |= u8::from(b <= b' ') | u8::from(b >= 0x7f) | u8::from(b == b',');
+        }
+        if bad != 0 {
             return None;
         }
         std::str::from_utf8(token).ok()
