@@ -45,7 +45,8 @@ struct User {
 
 #[derive(Default)]
 struct Users {
-    by_id: HashMap<String, User>,
+    /// Shared, so that loading the user on every guarded request costs no copy.
+    by_id: HashMap<String, Arc<User>>,
     next_id: u64,
 }
 
@@ -63,9 +64,9 @@ struct UserStore(Arc<RwLock<Users>>);
 
 #[async_trait::async_trait]
 impl UserLoader for UserStore {
-    type User = User;
+    type User = Arc<User>;
 
-    async fn load_user(&self, token: &DecodedToken) -> Result<Option<User>, BoxError> {
+    async fn load_user(&self, token: &DecodedToken) -> Result<Option<Arc<User>>, BoxError> {
         let users = self.0.read().map_err(|_| "user store poisoned")?;
         Ok(token.subject().and_then(|id| users.by_id.get(id).cloned()))
     }
@@ -128,13 +129,13 @@ async fn register(State(state): State<AppState>, body: Bytes) -> Response {
     let id = users.next_id.to_string();
     users.by_id.insert(
         id.clone(),
-        User {
+        Arc::new(User {
             id: id.clone(),
             username: username.clone(),
             email,
             password_hash,
             is_admin: false,
-        },
+        }),
     );
     (
         StatusCode::CREATED,
@@ -144,7 +145,7 @@ async fn register(State(state): State<AppState>, body: Bytes) -> Response {
 }
 
 /// Checks the credentials in `body`; the same time is spent whether or not the user exists.
-fn authenticate(state: &AppState, body: &Bytes) -> Option<User> {
+fn authenticate(state: &AppState, body: &Bytes) -> Option<Arc<User>> {
     let (username, password, _) = credentials(body)?;
     let user = state.users.read().ok().and_then(|users| {
         users
@@ -242,7 +243,7 @@ async fn protected(jwt: JwtRequired) -> Json<Value> {
     Json(json!({ "logged_in_as": jwt.identity() }))
 }
 
-async fn me(_: JwtRequired, CurrentUser(user): CurrentUser<User>) -> Json<Value> {
+async fn me(_: JwtRequired, CurrentUser(user): CurrentUser<Arc<User>>) -> Json<Value> {
     Json(json!({ "id": user.id, "username": user.username, "email": user.email }))
 }
 
@@ -339,13 +340,13 @@ async fn main() -> Result<(), BoxError> {
         u.next_id = 1;
         u.by_id.insert(
             "1".into(),
-            User {
+            Arc::new(User {
                 id: "1".into(),
                 username: "admin".into(),
                 email: Some("admin@example.com".into()),
                 password_hash: hash_password("password123")?,
                 is_admin: true,
-            },
+            }),
         );
     }
     builder = builder.user_loader(UserStore(users.clone()));
