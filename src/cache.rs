@@ -304,7 +304,7 @@ mod tests {
         let now = 1_800_000_000;
         let in_shard_0 = || loop {
             let t = m.create_access_token("a").unwrap();
-            if (cache.hash(&t) >> 32) as usize % SHARDS == 0 {
+            if ((cache.hash(&t) >> 32) as usize).is_multiple_of(SHARDS) {
                 break t;
             }
         };

@@ -597,13 +597,13 @@ mod tests {
 
     /// jsonwebtoken's built-in providers compiled in.
     fn builtin_providers() -> Vec<&'static CryptoProvider> {
-        #[allow(unused_mut)]
-        let mut providers: Vec<&'static CryptoProvider> = Vec::new();
-        #[cfg(feature = "aws-lc-rs")]
-        providers.push(&jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER);
-        #[cfg(feature = "rust-crypto")]
-        providers.push(&jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER);
-        providers
+        [
+            #[cfg(feature = "aws-lc-rs")]
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            #[cfg(feature = "rust-crypto")]
+            &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        ]
+        .into()
     }
 
     /// The prepared HMAC keys answer exactly as each built-in provider's own verifiers do.
