@@ -106,21 +106,31 @@ fn main() {
     let (hit_ns, miss_ns) = runtime.block_on(async {
         let started = Instant::now();
         for id in ids.iter().take(unknown.len()) {
-            assert!(store.check(&[id], Some("alice")).await.expect("check").revoked);
+            assert!(
+                store
+                    .check(&[id], Some("alice"))
+                    .await
+                    .expect("check")
+                    .revoked
+            );
         }
         let hit = started.elapsed().as_nanos() as f64 / unknown.len() as f64;
         let started = Instant::now();
         for id in &unknown {
-            assert!(!store.check(&[id], Some("alice")).await.expect("check").revoked);
+            assert!(
+                !store
+                    .check(&[id], Some("alice"))
+                    .await
+                    .expect("check")
+                    .revoked
+            );
         }
         let miss = started.elapsed().as_nanos() as f64 / unknown.len() as f64;
         (hit, miss)
     });
 
     println!("memory store, {entries} revoked uuid-shaped ids (jti:<uuid>):");
-    println!(
-        "  heap: {grown} bytes, {per_entry:.1} bytes per revoked entry (target <= {BUDGET})"
-    );
+    println!("  heap: {grown} bytes, {per_entry:.1} bytes per revoked entry (target <= {BUDGET})");
     println!("  revoke: {revoke_ns:.0} ns each (one at a time, one thread)");
     println!("  check:  {hit_ns:.0} ns revoked id, {miss_ns:.0} ns unknown id");
     if !quick {
