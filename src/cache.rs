@@ -3,9 +3,9 @@
 //!
 //! # Why this is safe
 //!
-//! - The key is the whole token text, compared byte for byte on every hit (a `HashMap` finds
-//!   the bucket by hash, then compares the keys): a different token, even one with the same
-//!   hash, never hits. An ECDSA-malleated twin is a different text, so it is verified on its
+//! - A hit needs the whole token text, compared byte for byte: the hash only says where to
+//!   look. A different token, even one with the same hash, never hits (it is a miss, and is
+//!   verified in full). An ECDSA-malleated twin is a different text, so it is verified on its
 //!   own (and revocation, by `jti`, catches it either way).
 //! - Only tokens that passed every check of [`JwtManager::decode_token`] are stored, so a hit
 //!   can only return what a full verification returned for the same bytes under the same
@@ -14,35 +14,111 @@
 //! - What depends on time or on the request is checked on every request, hit or miss: `exp`,
 //!   `nbf` and `iat` against the clock (with leeway), the token type, freshness, CSRF, the
 //!   revocation store, the blocklist, claims verification and user lookup.
-//! - Entries go at the token's `exp` (an expired entry is dropped when found), and the cache
-//!   is bounded: when a shard is full, expired entries are dropped first, then the oldest.
-//!   Dropping an entry only costs a re-verification.
+//! - Entries go at the token's `exp` (an expired entry is dropped when found, and expired
+//!   entries at the old end of a shard are dropped as new ones come in), and the cache is
+//!   bounded: each shard keeps at most its share of the capacity and drops its oldest entry
+//!   first. Dropping an entry only costs a re-verification.
+//! - Admission: while a shard has room, a verified token goes in at once. When it is full, a
+//!   token goes in (pushing the oldest out) only when it is verified a second time: a table
+//!   of hashes remembers the first time. So a stream of tokens each sent once (one request
+//!   per login, a scan, a flood of valid tokens) neither pushes out the tokens clients keep
+//!   sending nor costs an entry each; a token in use is cached from its second request.
+//!
+//! # Why it is fast
+//!
+//! The bucket is found from a keyed hash of the token's length and its last 16 bytes: the
+//! end of the signature, which differs between any two tokens the keys really signed (only
+//! those are ever stored), so a multiply-and-fold with random keys is enough to spread them. A forged token can copy a stored token's signature, and so its
+//! hash, but then the byte comparison fails and it is verified, refused and never stored: it
+//! can neither hit nor push anything out. A hit takes a shard's read lock, so concurrent
+//! requests with the same token do not wait for each other.
+//!
+//! [`JwtManager::decode_token`]: crate::JwtManager::decode_token
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use crate::claims::DecodedToken;
 use crate::error::{ErrorKind, JwtError};
 
 const SHARDS: usize = 16;
 
+/// How many bytes at the end of a token feed the hash.
+const HASHED_TAIL: usize = 16;
+
 pub(crate) struct TokenCache {
-    shards: Box<[Mutex<Shard>]>,
-    hasher: RandomState,
+    shards: Box<[RwLock<Shard>]>,
+    /// Random keys of the hash.
+    keys: [u64; 3],
     per_shard: usize,
+    /// Hashes of tokens verified once while their shard was full, one per slot (a slot is
+    /// overwritten by the next such token that maps to it).
+    seen_once: Box<[AtomicU64]>,
 }
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<Box<str>, Entry>,
-    tick: u64,
+    /// Entries by hash (already a keyed hash, so the map does not hash again).
+    map: HashMap<u64, Entry, BuildHasherDefault<Prehashed>>,
+    /// `(hash, seq)` of every insertion, oldest first; a record whose entry was replaced or
+    /// removed since is stale and skipped.
+    order: VecDeque<(u64, u64)>,
+    seq: u64,
 }
 
 struct Entry {
-    token: Arc<DecodedToken>,
-    inserted: u64,
+    token: Box<str>,
+    decoded: Arc<DecodedToken>,
+    seq: u64,
+}
+
+/// The folded 128-bit product (the mixing step of foldhash and wyhash).
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+impl Shard {
+    /// Drops, from the old end, stale records, expired entries and entries beyond `max`.
+    fn drop_old(&mut self, max: usize, now: u64) {
+        while let Some(&(old, old_seq)) = self.order.front() {
+            let live = self.map.get(&old).filter(|e| e.seq == old_seq);
+            let keep = live.is_some_and(|e| {
+                self.order.len() <= max && e.decoded.exp.is_none_or(|exp| exp > now)
+            });
+            if keep {
+                break;
+            }
+            if live.is_some() {
+                self.map.remove(&old);
+            }
+            self.order.pop_front();
+        }
+    }
+}
+
+/// A `Hasher` for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; anything else still hashes (FNV-1a).
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl TokenCache {
@@ -52,16 +128,33 @@ impl TokenCache {
             return None;
         }
         let per_shard = capacity.div_ceil(SHARDS).max(1);
+        let slots = (per_shard * SHARDS).clamp(64, 1 << 20).next_power_of_two();
         Some(Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            keys: {
+                let random = RandomState::new();
+                [1u8, 2, 3].map(|i| random.hash_one(i))
+            },
             per_shard,
+            seen_once: (0..slots).map(|_| AtomicU64::new(0)).collect(),
         })
     }
 
-    fn shard(&self, token: &str) -> &Mutex<Shard> {
-        let i = (self.hasher.hash_one(token) as usize) % SHARDS;
-        &self.shards[i]
+    fn hash(&self, token: &str) -> u64 {
+        let bytes = token.as_bytes();
+        let take = bytes.len().min(HASHED_TAIL);
+        let mut tail = [0u8; HASHED_TAIL];
+        tail[HASHED_TAIL - take..].copy_from_slice(&bytes[bytes.len() - take..]);
+        let [lo, hi] = [&tail[..8], &tail[8..]]
+            .map(|half| u64::from_le_bytes(half.try_into().unwrap_or_default()));
+        let [k0, k1, k2] = self.keys;
+        let h = fold_mul(lo ^ k0, hi ^ k1 ^ bytes.len() as u64);
+        fold_mul(h, k2)
+    }
+
+    fn shard(&self, hash: u64) -> &RwLock<Shard> {
+        // The map uses the low bits and the top 7; pick the shard from others.
+        &self.shards[(hash >> 32) as usize % SHARDS]
     }
 
     /// The cached verification of `token`, re-checked against the clock.
@@ -71,16 +164,28 @@ impl TokenCache {
         now: u64,
         leeway: u64,
     ) -> Option<Result<Arc<DecodedToken>, JwtError>> {
-        let mut shard = self.shard(token).lock().ok()?;
-        let entry = shard.map.get(token)?;
-        let hit = entry.token.clone();
+        let hash = self.hash(token);
+        let hit = {
+            let shard = self.shard(hash).read().ok()?;
+            let entry = shard.map.get(&hash)?;
+            if *entry.token != *token {
+                return None; // same hash, other token: verify it in full
+            }
+            entry.decoded.clone()
+        };
         if hit.exp.is_some_and(|exp| exp.saturating_add(leeway) <= now) {
-            shard.map.remove(token);
+            if let Ok(mut shard) = self.shard(hash).write()
+                && shard
+                    .map
+                    .get(&hash)
+                    .is_some_and(|e| Arc::ptr_eq(&e.decoded, &hit))
+            {
+                shard.map.remove(&hash);
+            }
             return Some(Err(
                 JwtError::new(ErrorKind::Expired, "Token has expired").with_token(hit)
             ));
         }
-        drop(shard);
         let soon = now.saturating_add(leeway);
         if hit.nbf.is_some_and(|nbf| nbf > soon) {
             return Some(Err(JwtError::invalid("The token is not yet valid (nbf)")));
@@ -91,42 +196,40 @@ impl TokenCache {
         Some(Ok(hit))
     }
 
-    /// Stores a verified token.
+    /// Stores a verified token (see "Admission" above), dropping the shard's oldest entries
+    /// beyond its share of the capacity and expired entries at its old end.
     pub(crate) fn insert(&self, token: &str, decoded: Arc<DecodedToken>, now: u64) {
-        let Ok(mut shard) = self.shard(token).lock() else {
+        let hash = self.hash(token);
+        let Ok(mut guard) = self.shard(hash).write() else {
             return;
         };
-        if shard.map.len() >= self.per_shard && !shard.map.contains_key(token) {
-            shard
-                .map
-                .retain(|_, e| e.token.exp.is_none_or(|exp| exp > now));
-            if shard.map.len() >= self.per_shard {
-                let oldest = shard
-                    .map
-                    .iter()
-                    .min_by_key(|(_, e)| e.inserted)
-                    .map(|(k, _)| k.clone());
-                if let Some(k) = oldest {
-                    shard.map.remove(&k);
-                }
+        let shard = &mut *guard;
+        shard.drop_old(self.per_shard, now);
+        if shard.order.len() >= self.per_shard && !shard.map.contains_key(&hash) {
+            let slot = &self.seen_once[hash as usize & (self.seen_once.len() - 1)];
+            if slot.swap(hash, Ordering::Relaxed) != hash {
+                return; // first time: remembered, not stored
             }
         }
-        shard.tick += 1;
-        let inserted = shard.tick;
+        shard.seq += 1;
+        let seq = shard.seq;
         shard.map.insert(
-            token.into(),
+            hash,
             Entry {
-                token: decoded,
-                inserted,
+                token: token.into(),
+                decoded,
+                seq,
             },
         );
+        shard.order.push_back((hash, seq));
+        shard.drop_old(self.per_shard, now);
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().map(|s| s.map.len()).unwrap_or(0))
+            .map(|s| s.read().map(|s| s.map.len()).unwrap_or(0))
             .sum()
     }
 }
@@ -153,8 +256,11 @@ mod tests {
         let tokens: Vec<String> = (0..200)
             .map(|_| m.create_access_token("a").unwrap())
             .collect();
+        // Each twice: a full shard takes a token on its second verification.
         for t in &tokens {
-            cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+            for _ in 0..2 {
+                cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+            }
         }
         assert!(cache.len() <= 32, "{}", cache.len());
         let last = tokens.last().unwrap();
@@ -167,5 +273,63 @@ mod tests {
         assert!(e.is_expired());
         assert!(cache.get(last, now + 900, 0).is_none());
         assert!(TokenCache::new(0).is_none());
+    }
+
+    #[test]
+    fn a_hash_is_never_enough() {
+        let clock = MockClock::at_unix(1_800_000_000);
+        let m = manager(&clock);
+        let cache = TokenCache::new(100).unwrap();
+        let now = 1_800_000_000;
+        let token = m.create_access_token("a").unwrap();
+        cache.insert(&token, Arc::new(m.decode_token(&token).unwrap()), now);
+        // Same length and same last 32 bytes, so the same hash: a miss, not a hit.
+        let forged = format!("X{}", &token[1..]);
+        assert_eq!(cache.hash(&forged), cache.hash(&token));
+        assert!(cache.get(&forged, now, 0).is_none());
+        assert!(cache.get(&token, now, 0).unwrap().is_ok());
+        // A stored token with that hash replaces the other one; the other one then misses.
+        let decoded = Arc::new(m.decode_token(&token).unwrap());
+        cache.insert(&forged, decoded, now);
+        assert!(cache.get(&token, now, 0).is_none());
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn admission_oldest_out_first_and_expired_swept() {
+        let clock = MockClock::at_unix(1_800_000_000);
+        let m = manager(&clock);
+        // 16 shards of 2 entries each.
+        let cache = TokenCache::new(32).unwrap();
+        let now = 1_800_000_000;
+        let in_shard_0 = || loop {
+            let t = m.create_access_token("a").unwrap();
+            if ((cache.hash(&t) >> 32) as usize).is_multiple_of(SHARDS) {
+                break t;
+            }
+        };
+        let shard: Vec<String> = (0..3).map(|_| in_shard_0()).collect();
+        let insert = |t: &String, now| cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+        insert(&shard[0], now);
+        insert(&shard[1], now);
+        assert_eq!(cache.len(), 2, "room: stored at once");
+        // Full: the first verification is only remembered, the second one stores.
+        insert(&shard[2], now);
+        assert!(cache.get(&shard[2], now, 0).is_none(), "seen once");
+        assert!(cache.get(&shard[0], now, 0).unwrap().is_ok());
+        insert(&shard[2], now);
+        assert!(
+            cache.get(&shard[0], now, 0).is_none(),
+            "the oldest is dropped"
+        );
+        assert!(cache.get(&shard[1], now, 0).unwrap().is_ok());
+        assert!(cache.get(&shard[2], now, 0).unwrap().is_ok());
+        // Once expired, the old end of the shard goes as soon as anything is inserted.
+        let later = now + 15 * 60;
+        clock.set(std::time::Duration::from_secs(later));
+        let fresh = in_shard_0();
+        insert(&fresh, later);
+        assert_eq!(cache.len(), 1, "expired entries make room");
+        assert!(cache.get(&fresh, later, 0).unwrap().is_ok());
     }
 }

@@ -88,8 +88,15 @@ impl Freshness {
 /// ```
 #[derive(Clone)]
 pub struct DecodedToken {
-    pub(crate) header: Map<String, Value>,
+    /// Shared by the tokens that have the same header text.
+    pub(crate) header: Arc<Map<String, Value>>,
     pub(crate) claims: Map<String, Value>,
+    /// [`claim_bit`] of every claim name: most lookups of an absent claim stop here.
+    pub(crate) names: u64,
+    /// The identity claim when it is a string, and the `jti` claim when it is one: read on
+    /// every request (revocation, handlers), so kept at hand.
+    pub(crate) subject: Option<Box<str>>,
+    pub(crate) jti: Option<Box<str>>,
     pub(crate) identity_claim: Arc<str>,
     pub(crate) algorithm: Algorithm,
     pub(crate) token_type: TokenType,
@@ -111,7 +118,31 @@ impl fmt::Debug for DecodedToken {
     }
 }
 
+/// One of 64 bits for a claim name (from its length and its first and last bytes).
+pub(crate) fn claim_bit(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let first = u64::from(b.first().copied().unwrap_or(0));
+    let last = u64::from(b.last().copied().unwrap_or(0));
+    let mix = (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (first << 8 | last);
+    1 << (mix.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 58)
+}
+
 impl DecodedToken {
+    /// A claim by name. Claims are few, so a scan that compares lengths first beats the
+    /// tree's search; a name whose bit is not set is not there at all.
+    fn find(&self, name: &str) -> Option<&Value> {
+        if self.names & claim_bit(name) == 0 {
+            return None;
+        }
+        if self.claims.len() > 16 {
+            return self.claims.get(name);
+        }
+        self.claims
+            .iter()
+            .find(|(k, _)| k.len() == name.len() && **k == *name)
+            .map(|(_, v)| v)
+    }
+
     /// The JOSE header (`alg`, `typ`, `kid`, and any extra headers).
     pub fn header(&self) -> &Map<String, Value> {
         &self.header
@@ -124,7 +155,7 @@ impl DecodedToken {
 
     /// One claim by name.
     pub fn claim(&self, name: &str) -> Option<&Value> {
-        self.claims.get(name)
+        self.find(name)
     }
 
     /// Deserializes the claims into the application's own type.
@@ -147,24 +178,22 @@ impl DecodedToken {
     /// The identity claim (`sub` unless configured otherwise). It is always present in a
     /// verified token; it is a string unless `verify_sub` was turned off.
     pub fn identity(&self) -> &Value {
-        self.claims
-            .get(&*self.identity_claim)
-            .unwrap_or(&Value::Null)
+        self.find(&self.identity_claim).unwrap_or(&Value::Null)
     }
 
     /// The identity claim when it is a string.
     pub fn subject(&self) -> Option<&str> {
-        self.identity().as_str()
+        self.subject.as_deref()
     }
 
     /// The `jti` claim (the token's unique id), when present.
     pub fn jti(&self) -> Option<&str> {
-        self.claims.get("jti").and_then(Value::as_str)
+        self.jti.as_deref()
     }
 
     /// The `csrf` claim, when present.
     pub fn csrf(&self) -> Option<&str> {
-        self.claims.get("csrf").and_then(Value::as_str)
+        self.find("csrf").and_then(Value::as_str)
     }
 
     /// The token type (`type` claim; `access` when absent).
@@ -200,5 +229,40 @@ impl DecodedToken {
     /// The `kid` header, when present.
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::JwtManager;
+
+    /// `claim` answers exactly as the map does, for few claims and for many.
+    #[test]
+    fn claim_lookup_agrees_with_the_map() {
+        let manager = JwtManager::builder()
+            .secret("an-example-secret-of-at-least-32-bytes!")
+            .build()
+            .unwrap();
+        let absent = [
+            "", "x", "pair", "family", "su", "subx", "jt", "JTI", "exp2", "Ω",
+        ];
+        for extra in [0, 5, 30] {
+            let mut builder = manager.access_token("alice");
+            for i in 0..extra {
+                builder = builder.claim(format!("c{i}"), i);
+            }
+            let token = builder.claim("Ω", "omega").create().unwrap();
+            let decoded = manager.decode_token(&token).unwrap();
+            for name in decoded.claims().keys() {
+                assert_eq!(decoded.claim(name), decoded.claims().get(name), "{name}");
+            }
+            for name in absent.iter().chain(&["sub", "jti", "csrf", "c3", "c29"]) {
+                assert_eq!(decoded.claim(name), decoded.claims().get(*name), "{name}");
+            }
+            assert_eq!(decoded.subject(), decoded.identity().as_str());
+            assert_eq!(decoded.subject(), Some("alice"));
+            assert_eq!(decoded.jti(), decoded.claims()["jti"].as_str());
+            assert!(decoded.jti().is_some());
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! one claims parse, then Flask-JWT-Extended's (PyJWT's) claim checks with jsonwebtoken's
 //! gaps closed.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,7 +12,7 @@ use jsonwebtoken::Algorithm;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::claims::{DecodedToken, Freshness, TokenType};
+use crate::claims::{DecodedToken, Freshness, TokenType, claim_bit};
 use crate::error::{ErrorKind, JwtError};
 use crate::keys::KeySet;
 
@@ -79,18 +80,13 @@ pub(crate) fn decode(
 ) -> Result<DecodedToken, JwtError> {
     let parts = split(token, cfg)?;
 
-    // Header: base64 into a stack buffer (the segment is capped), then one JSON parse.
-    let mut buf = [0u8; 1024];
-    let n = URL_SAFE_NO_PAD
-        .decode_slice(parts.header, &mut buf)
-        .map_err(|_| JwtError::invalid("Invalid header padding"))?;
-    let header = parse_object(&buf[..n]).map_err(|e| match e {
-        ParseError::NotObject => JwtError::invalid("Invalid header string: must be a json object"),
-        ParseError::Duplicate => {
-            JwtError::invalid("Invalid header string: duplicate header parameter")
-        }
-        ParseError::Syntax => JwtError::invalid("Invalid header string: invalid JSON"),
-    })?;
+    // Header: parsed once per distinct header text; the headers of tokens that passed the
+    // signature check are kept (a handful), since a service sees the same few again and again.
+    let memo = keys.headers.get(parts.header);
+    let header = match &memo {
+        Some(header) => header.clone(),
+        None => Arc::new(parse_header(parts.header)?),
+    };
 
     let alg = match header.get("alg") {
         None => return Err(JwtError::invalid("Algorithm not specified")),
@@ -118,9 +114,10 @@ pub(crate) fn decode(
         return Err(JwtError::invalid("The specified alg value is not allowed"));
     };
 
-    let signature = URL_SAFE_NO_PAD
-        .decode(parts.signature)
-        .map_err(|_| JwtError::invalid("Invalid crypto padding"))?;
+    // Signature: into a stack buffer when it fits (HMAC, ECDSA, EdDSA, RSA up to 4096 bits).
+    let mut sig_buf = [0u8; 512];
+    let signature = decode_b64(parts.signature, &mut sig_buf)
+        .ok_or_else(|| JwtError::invalid("Invalid crypto padding"))?;
     if !key.verify(
         keys.provider,
         alg,
@@ -129,11 +126,14 @@ pub(crate) fn decode(
     ) {
         return Err(JwtError::invalid("Signature verification failed"));
     }
+    if memo.is_none() {
+        keys.headers.insert(parts.header, &header);
+    }
 
     // Payload: only now, after the signature, is it parsed.
-    let payload = URL_SAFE_NO_PAD
-        .decode(parts.payload)
-        .map_err(|_| JwtError::invalid("Invalid payload padding"))?;
+    let mut payload_buf = [0u8; 2048];
+    let payload = decode_b64(parts.payload, &mut payload_buf)
+        .ok_or_else(|| JwtError::invalid("Invalid payload padding"))?;
     let claims = parse_object(&payload).map_err(|e| match e {
         ParseError::NotObject => JwtError::invalid("Invalid payload string: must be a json object"),
         ParseError::Duplicate => JwtError::invalid("Invalid payload string: duplicate claim"),
@@ -143,20 +143,126 @@ pub(crate) fn decode(
     check_claims(header, claims, alg, cfg, now, allow_expired)
 }
 
+/// Decodes unpadded base64url into `buf` when it fits, into a new vector otherwise.
+/// `None`: not base64url.
+fn decode_b64<'b>(input: &str, buf: &'b mut [u8]) -> Option<Cow<'b, [u8]>> {
+    if base64::decoded_len_estimate(input.len()) <= buf.len() {
+        let n = URL_SAFE_NO_PAD.decode_slice(input, buf).ok()?;
+        Some(Cow::Borrowed(&buf[..n]))
+    } else {
+        URL_SAFE_NO_PAD.decode(input).ok().map(Cow::Owned)
+    }
+}
+
+/// The header segment: base64 into a stack buffer (the segment is capped), then one JSON
+/// parse.
+fn parse_header(segment: &str) -> Result<Map<String, Value>, JwtError> {
+    let mut buf = [0u8; 1024];
+    let n = URL_SAFE_NO_PAD
+        .decode_slice(segment, &mut buf)
+        .map_err(|_| JwtError::invalid("Invalid header padding"))?;
+    parse_object(&buf[..n]).map_err(|e| match e {
+        ParseError::NotObject => JwtError::invalid("Invalid header string: must be a json object"),
+        ParseError::Duplicate => {
+            JwtError::invalid("Invalid header string: duplicate header parameter")
+        }
+        ParseError::Syntax => JwtError::invalid("Invalid header string: invalid JSON"),
+    })
+}
+
+/// Parsed headers by their exact text, from tokens whose signature was verified. A few are
+/// kept (the first ones seen): a service meets the same few headers (one per signing key),
+/// and an attacker cannot add any without a key. A header's parse depends on its text only,
+/// so a kept one is exactly what parsing the text again would give; every check on it (the
+/// algorithm, `crit`, `kid`) still runs on every token.
+#[derive(Default)]
+pub(crate) struct HeaderMemo {
+    entries: RwLock<Vec<(Box<str>, Header)>>,
+}
+
+type Header = Arc<Map<String, Value>>;
+
+impl HeaderMemo {
+    const MAX: usize = 8;
+
+    fn get(&self, text: &str) -> Option<Header> {
+        let entries = self.entries.read().ok()?;
+        entries
+            .iter()
+            .find(|(t, _)| **t == *text)
+            .map(|(_, h)| h.clone())
+    }
+
+    fn insert(&self, text: &str, header: &Header) {
+        if let Ok(mut entries) = self.entries.write()
+            && entries.len() < Self::MAX
+            && !entries.iter().any(|(t, _)| **t == *text)
+        {
+            entries.push((text.into(), header.clone()));
+        }
+    }
+}
+
+/// The claims the checks read, found in one pass over the claims.
+#[derive(Default)]
+struct Known<'a> {
+    exp: Option<&'a Value>,
+    iat: Option<&'a Value>,
+    nbf: Option<&'a Value>,
+    iss: Option<&'a Value>,
+    aud: Option<&'a Value>,
+    sub: Option<&'a Value>,
+    jti: Option<&'a Value>,
+    csrf: Option<&'a Value>,
+    typ: Option<&'a Value>,
+    fresh: Option<&'a Value>,
+    identity: Option<&'a Value>,
+    /// [`claim_bit`] of every name.
+    names: u64,
+}
+
+impl<'a> Known<'a> {
+    fn gather(claims: &'a Map<String, Value>, identity_claim: &str) -> Self {
+        let mut k = Self::default();
+        for (name, value) in claims {
+            k.names |= claim_bit(name);
+            if *name == *identity_claim {
+                k.identity = Some(value);
+            }
+            let slot = match name.as_str() {
+                "exp" => &mut k.exp,
+                "iat" => &mut k.iat,
+                "nbf" => &mut k.nbf,
+                "iss" => &mut k.iss,
+                "aud" => &mut k.aud,
+                "sub" => &mut k.sub,
+                "jti" => &mut k.jti,
+                "csrf" => &mut k.csrf,
+                "type" => &mut k.typ,
+                "fresh" => &mut k.fresh,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        k
+    }
+}
+
 /// PyJWT's claim checks, in PyJWT's order, then FJE's identity check.
 fn check_claims(
-    header: Map<String, Value>,
+    header: Header,
     claims: Map<String, Value>,
     algorithm: Algorithm,
     cfg: &DecodeConfig,
     now: Now,
     allow_expired: bool,
 ) -> Result<DecodedToken, JwtError> {
-    if cfg.require_exp && !claims.contains_key("exp") {
+    let k = Known::gather(&claims, &cfg.identity_claim);
+    if cfg.require_exp && k.exp.is_none() {
         return Err(JwtError::invalid("Token is missing the \"exp\" claim"));
     }
     let leeway = cfg.leeway;
-    let iat = match claims.get("iat") {
+    let iat = match k.iat {
         Some(v) => Some(
             numeric_date(v, Round::Up)
                 .ok_or_else(|| JwtError::invalid("Issued At claim (iat) must be an integer."))?,
@@ -166,7 +272,7 @@ fn check_claims(
     if iat.is_some_and(|iat| iat > now.secs.saturating_add(leeway)) {
         return Err(JwtError::invalid("The token is not yet valid (iat)"));
     }
-    let nbf = match claims.get("nbf") {
+    let nbf = match k.nbf {
         Some(v) => Some(
             numeric_date(v, Round::Up)
                 .ok_or_else(|| JwtError::invalid("Not Before claim (nbf) must be an integer."))?,
@@ -177,7 +283,7 @@ fn check_claims(
         return Err(JwtError::invalid("The token is not yet valid (nbf)"));
     }
     let exp =
-        match claims.get("exp") {
+        match k.exp {
             Some(v) => Some(numeric_date(v, Round::Down).ok_or_else(|| {
                 JwtError::invalid("Expiration Time claim (exp) must be an integer.")
             })?),
@@ -186,7 +292,7 @@ fn check_claims(
     let expired = exp.is_some_and(|exp| exp.saturating_add(leeway) <= now.secs);
 
     if let Some(issuer) = &cfg.decode_issuer {
-        match claims.get("iss") {
+        match k.iss {
             None => return Err(JwtError::invalid("Token is missing the \"iss\" claim")),
             Some(Value::String(iss)) if iss == issuer => {}
             Some(_) => return Err(JwtError::invalid("Invalid issuer")),
@@ -194,7 +300,7 @@ fn check_claims(
     }
     if let Some(audiences) = &cfg.decode_audience {
         let matches = |a: &str| audiences.iter().any(|x| x == a);
-        match claims.get("aud") {
+        match k.aud {
             None => return Err(JwtError::invalid("Token is missing the \"aud\" claim")),
             Some(Value::String(aud)) => {
                 if !matches(aud) {
@@ -212,22 +318,22 @@ fn check_claims(
             Some(_) => return Err(JwtError::invalid("Invalid claim format in token")),
         }
     }
-    if cfg.verify_sub && claims.get("sub").is_some_and(|s| !s.is_string()) {
+    if cfg.verify_sub && k.sub.is_some_and(|s| !s.is_string()) {
         return Err(JwtError::invalid("Subject must be a string"));
     }
-    if claims.get("jti").is_some_and(|j| !j.is_string()) {
+    if k.jti.is_some_and(|j| !j.is_string()) {
         return Err(JwtError::invalid("JWT ID must be a string"));
     }
-    if !claims.contains_key(&*cfg.identity_claim) {
+    if k.identity.is_none() {
         return Err(JwtError::new(
             ErrorKind::InvalidToken,
             format!("Missing claim: {}", cfg.identity_claim),
         ));
     }
-    if claims.get("csrf").is_some_and(|c| !c.is_string()) {
+    if k.csrf.is_some_and(|c| !c.is_string()) {
         return Err(JwtError::invalid("Invalid claim format: csrf"));
     }
-    let token_type = match claims.get("type") {
+    let token_type = match k.typ {
         None => TokenType::Access,
         Some(Value::String(t)) => match t.as_str() {
             "access" => TokenType::Access,
@@ -236,16 +342,22 @@ fn check_claims(
         },
         Some(_) => return Err(JwtError::invalid("Invalid claim format: type")),
     };
-    let fresh = match claims.get("fresh") {
+    let fresh = match k.fresh {
         None => Freshness::Bool(false),
         Some(Value::Bool(b)) => Freshness::Bool(*b),
         Some(Value::Number(n)) => n.as_f64().map_or(Freshness::Invalid, Freshness::Until),
         Some(_) => Freshness::Invalid,
     };
+    let names = k.names;
+    let subject = k.identity.and_then(Value::as_str).map(Box::from);
+    let jti = k.jti.and_then(Value::as_str).map(Box::from);
 
     let decoded = DecodedToken {
         header,
         claims,
+        names,
+        subject,
+        jti,
         identity_claim: cfg.identity_claim.clone(),
         algorithm,
         token_type,

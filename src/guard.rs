@@ -100,9 +100,18 @@ pub(crate) struct Verified {
 }
 
 /// The per-request cache of verified tokens, under a private type so nothing upstream can
-/// forge it.
-#[derive(Clone, Default)]
-struct VerifiedCache(Vec<CacheEntry>);
+/// forge it. Nearly always one entry, kept inline.
+#[derive(Clone)]
+struct VerifiedCache {
+    first: CacheEntry,
+    more: Vec<CacheEntry>,
+}
+
+impl VerifiedCache {
+    fn iter(&self) -> impl Iterator<Item = &CacheEntry> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+}
 
 #[derive(Clone)]
 struct CacheEntry {
@@ -174,11 +183,12 @@ pub(crate) async fn verify<H: RequestHead>(
     head: &mut H,
     req: &Requirement,
 ) -> Result<Option<Arc<Verified>>, Rejection> {
-    let Some(ctx) = head.extensions().get::<JwtContext>().cloned() else {
+    // The context stays borrowed from the request: nothing of it is cloned on the way.
+    let Some(ctx) = head.extensions().get::<JwtContext>() else {
         return Err(Rejection::new(missing_layer(), None));
     };
     let manager = &ctx.manager;
-    let responder = manager.inner().guard.responder.clone();
+    let responder = &manager.inner().guard.responder;
     let reject = |e: JwtError| Rejection::new(e, Some(responder.clone()));
     if head.method() == Method::OPTIONS {
         return Ok(None);
@@ -186,34 +196,27 @@ pub(crate) async fn verify<H: RequestHead>(
     let refresh = req.kind == Kind::Refresh;
     let locations = req
         .locations
-        .clone()
-        .or(ctx.locations)
-        .unwrap_or_else(|| manager.inner().guard.locations.clone());
+        .as_ref()
+        .or(ctx.locations.as_ref())
+        .unwrap_or(&manager.inner().guard.locations);
 
     let cached = head.extensions().get::<VerifiedCache>().and_then(|cache| {
         cache
-            .0
             .iter()
-            .find(|e| e.matches(manager, refresh, &locations))
-            .cloned()
+            .find(|e| e.matches(manager, refresh, locations))
+            .map(|e| (e.verified.clone(), e.revocation_checked))
     });
-    if let Some(hit) = cached {
-        check_type_and_freshness(manager, &hit.verified.token, req.kind).map_err(reject)?;
-        if !hit.revocation_checked && !req.skip_revocation {
+    if let Some((verified, revocation_checked)) = cached {
+        check_type_and_freshness(manager, &verified.token, req.kind).map_err(reject)?;
+        if !revocation_checked && !req.skip_revocation {
             manager
-                .check_revocation(&hit.verified.token)
+                .check_revocation(&verified.token)
                 .await
                 .map_err(reject)?;
-            remember(
-                head,
-                manager,
-                hit.verified.clone(),
-                refresh,
-                locations,
-                true,
-            );
+            let (owner, locations) = (manager.clone(), locations.clone());
+            remember(head, owner, verified.clone(), refresh, locations, true);
         }
-        return Ok(Some(hit.verified));
+        return Ok(Some(verified));
     }
 
     let (token, location) = {
@@ -238,7 +241,7 @@ pub(crate) async fn verify<H: RequestHead>(
         match found {
             Some((decoded, location)) => (decoded.map_err(reject)?, location),
             None if req.optional => return Ok(None),
-            None => return Err(reject(missing_everywhere(&locations, &missing))),
+            None => return Err(reject(missing_everywhere(locations, &missing))),
         }
     };
 
@@ -293,11 +296,12 @@ pub(crate) async fn verify<H: RequestHead>(
         token,
         location,
         user,
-        responder,
+        responder: responder.clone(),
     });
+    let (owner, locations) = (manager.clone(), locations.clone());
     remember(
         head,
-        manager,
+        owner,
         verified.clone(),
         refresh,
         locations,
@@ -318,23 +322,35 @@ impl CacheEntry {
 
 fn remember<H: RequestHead>(
     head: &mut H,
-    manager: &JwtManager,
+    manager: JwtManager,
     verified: Arc<Verified>,
     refresh: bool,
     locations: Arc<[TokenLocation]>,
     revocation_checked: bool,
 ) {
-    let ext = head.extensions_mut();
-    let mut cache = ext.remove::<VerifiedCache>().unwrap_or_default();
-    cache.0.retain(|e| !e.matches(manager, refresh, &locations));
-    cache.0.push(CacheEntry {
-        manager: manager.clone(),
+    let entry = CacheEntry {
+        manager,
         refresh,
         locations,
         verified,
         revocation_checked,
-    });
-    ext.insert(cache);
+    };
+    let ext = head.extensions_mut();
+    let Some(cache) = ext.get_mut::<VerifiedCache>() else {
+        ext.insert(VerifiedCache {
+            first: entry,
+            more: Vec::new(),
+        });
+        return;
+    };
+    let same = |e: &CacheEntry| e.matches(&entry.manager, entry.refresh, &entry.locations);
+    if same(&cache.first) {
+        cache.first = entry;
+    } else if let Some(e) = cache.more.iter_mut().find(|e| same(e)) {
+        *e = entry;
+    } else {
+        cache.more.push(entry);
+    }
 }
 
 fn extract<'h, H: RequestHead>(
@@ -344,16 +360,16 @@ fn extract<'h, H: RequestHead>(
     refresh: bool,
 ) -> Result<Found<'h>, JwtError> {
     let guard = &manager.inner().guard;
-    let body = head.extensions().get::<BodyValues>();
+    let body = || head.extensions().get::<BodyValues>();
     match location {
         TokenLocation::Headers => guard.header.extract(head.headers()).map(Found::token),
         TokenLocation::Cookies => {
             guard
                 .cookies
-                .extract(&guard.csrf, head.headers(), head.method(), body, refresh)
+                .extract(&guard.csrf, head.headers(), head.method(), body(), refresh)
         }
         TokenLocation::QueryString => guard.query.extract(head.uri()),
-        TokenLocation::Json => guard.json.extract(head.headers(), body, refresh),
+        TokenLocation::Json => guard.json.extract(head.headers(), body(), refresh),
     }
 }
 

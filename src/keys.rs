@@ -7,6 +7,7 @@ use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::signature::Verifier;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
+use crate::decode::HeaderMemo;
 use crate::error::ConfigError;
 
 /// A signing and/or verification key with its one pinned algorithm and optional `kid`.
@@ -267,13 +268,107 @@ pub(crate) fn crypto_provider() -> Result<&'static CryptoProvider, ConfigError> 
     }
 }
 
-/// A verification key with its verifier factory.
+/// An HMAC key set up once (the padded inner and outer keys), with the same primitive that
+/// jsonwebtoken's built-in provider of the same backend uses.
+#[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // a few per key, never per request
+enum PreparedHmac {
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::hmac::Key),
+    #[cfg(feature = "rust-crypto")]
+    Sha256(hmac::Hmac<sha2::Sha256>),
+    #[cfg(feature = "rust-crypto")]
+    Sha384(hmac::Hmac<sha2::Sha384>),
+    #[cfg(feature = "rust-crypto")]
+    Sha512(hmac::Hmac<sha2::Sha512>),
+}
+
+impl PreparedHmac {
+    /// The prepared key for `algorithm`, when `provider` is one of jsonwebtoken's built-in
+    /// providers compiled in (whose HMAC is exactly this). Any other provider, such as one
+    /// the application installed, keeps going through its own verifier factory.
+    #[allow(unused_variables)]
+    fn new(provider: &CryptoProvider, algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
+        #[cfg(feature = "aws-lc-rs")]
+        if std::ptr::eq(provider, &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER) {
+            use aws_lc_rs::hmac;
+            let alg = match algorithm {
+                Algorithm::HS256 => hmac::HMAC_SHA256,
+                Algorithm::HS384 => hmac::HMAC_SHA384,
+                Algorithm::HS512 => hmac::HMAC_SHA512,
+                _ => return None,
+            };
+            return Some(Self::AwsLc(hmac::Key::new(alg, secret)));
+        }
+        #[cfg(feature = "rust-crypto")]
+        if std::ptr::eq(
+            provider,
+            &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        ) {
+            use hmac::Mac;
+            return match algorithm {
+                Algorithm::HS256 => hmac::Hmac::new_from_slice(secret).ok().map(Self::Sha256),
+                Algorithm::HS384 => hmac::Hmac::new_from_slice(secret).ok().map(Self::Sha384),
+                Algorithm::HS512 => hmac::Hmac::new_from_slice(secret).ok().map(Self::Sha512),
+                _ => None,
+            };
+        }
+        None
+    }
+
+    /// Constant-time verification of `signature` over `message`.
+    #[allow(unused_variables)] // without a backend there is no variant
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        #[cfg(feature = "rust-crypto")]
+        fn mac<M: hmac::Mac + Clone>(key: &M, message: &[u8], signature: &[u8]) -> bool {
+            let mut mac = key.clone();
+            mac.update(message);
+            mac.verify_slice(signature).is_ok()
+        }
+        match *self {
+            #[cfg(feature = "aws-lc-rs")]
+            Self::AwsLc(ref key) => aws_lc_rs::hmac::verify(key, message, signature).is_ok(),
+            #[cfg(feature = "rust-crypto")]
+            Self::Sha256(ref key) => mac(key, message, signature),
+            #[cfg(feature = "rust-crypto")]
+            Self::Sha384(ref key) => mac(key, message, signature),
+            #[cfg(feature = "rust-crypto")]
+            Self::Sha512(ref key) => mac(key, message, signature),
+        }
+    }
+}
+
+/// A verification key, with its HMAC keys set up once when it is an HMAC secret.
 pub(crate) struct VerifyKey {
     pub(crate) algorithm: Algorithm,
     pub(crate) decoding: DecodingKey,
+    /// Prepared HMAC keys, one per HMAC algorithm this key accepts.
+    prepared: Vec<(Algorithm, PreparedHmac)>,
 }
 
 impl VerifyKey {
+    fn new(
+        provider: &CryptoProvider,
+        algorithm: Algorithm,
+        decoding: DecodingKey,
+        extra_algs: &[Algorithm],
+    ) -> Self {
+        let prepared = match decoding.kind() {
+            DecodingKeyKind::SecretOrDer(secret) if algorithm.family() == AlgorithmFamily::Hmac => {
+                std::iter::once(algorithm)
+                    .chain(extra_algs.iter().copied())
+                    .filter_map(|alg| Some((alg, PreparedHmac::new(provider, alg, secret)?)))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Self {
+            algorithm,
+            decoding,
+            prepared,
+        }
+    }
+
     /// Verifies `signature` over `message`. Any backend error counts as a failed
     /// verification (fail closed).
     pub(crate) fn verify(
@@ -283,6 +378,9 @@ impl VerifyKey {
         message: &[u8],
         signature: &[u8],
     ) -> bool {
+        if let Some((_, key)) = self.prepared.iter().find(|(alg, _)| *alg == algorithm) {
+            return key.verify(message, signature);
+        }
         match (provider.verifier_factory)(&algorithm, &self.decoding) {
             Ok(verifier) => Verifier::verify(&*verifier, message, &signature.to_vec()).is_ok(),
             Err(_) => false,
@@ -299,6 +397,8 @@ pub(crate) struct KeySet {
     /// Extra algorithms accepted with the primary key (`decode_algorithms`).
     pub(crate) primary_extra_algs: Vec<Algorithm>,
     pub(crate) by_kid: HashMap<String, VerifyKey>,
+    /// Parsed headers of verified tokens.
+    pub(crate) headers: HeaderMemo,
 }
 
 pub(crate) struct SignKey {
@@ -331,10 +431,7 @@ impl KeySet {
         let mut by_kid = HashMap::new();
         let mut add = |key: &Key| -> Result<(), ConfigError> {
             if let Some(kid) = &key.kid {
-                let entry = VerifyKey {
-                    algorithm: key.algorithm,
-                    decoding: key.decoding.clone(),
-                };
+                let entry = VerifyKey::new(provider, key.algorithm, key.decoding.clone(), &[]);
                 if by_kid.insert(kid.clone(), entry).is_some() {
                     return Err(ConfigError::KeyId(format!(
                         "two keys share the kid {kid:?}"
@@ -358,19 +455,23 @@ impl KeySet {
             kid: primary.kid.clone(),
             encoding,
         });
+        let primary_extra_algs: Vec<Algorithm> = decode_algorithms
+            .iter()
+            .copied()
+            .filter(|a| *a != primary.algorithm)
+            .collect();
         Ok(Self {
             provider,
             signing,
-            primary: VerifyKey {
-                algorithm: primary.algorithm,
-                decoding: primary.decoding,
-            },
-            primary_extra_algs: decode_algorithms
-                .iter()
-                .copied()
-                .filter(|a| *a != primary.algorithm)
-                .collect(),
+            primary: VerifyKey::new(
+                provider,
+                primary.algorithm,
+                primary.decoding,
+                &primary_extra_algs,
+            ),
+            primary_extra_algs,
             by_kid,
+            headers: HeaderMemo::default(),
         })
     }
 
@@ -492,6 +593,90 @@ mod tests {
             Key::hmac(Algorithm::HS256, ""),
             Err(ConfigError::WeakSecret { len: 0, .. })
         ));
+    }
+
+    /// jsonwebtoken's built-in providers compiled in.
+    fn builtin_providers() -> Vec<&'static CryptoProvider> {
+        [
+            #[cfg(feature = "aws-lc-rs")]
+            &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            #[cfg(feature = "rust-crypto")]
+            &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        ]
+        .into()
+    }
+
+    /// The prepared HMAC keys answer exactly as each built-in provider's own verifiers do.
+    #[test]
+    fn prepared_hmac_agrees_with_the_provider() {
+        for provider in builtin_providers() {
+            prepared_hmac_agrees_with(provider);
+        }
+    }
+
+    fn prepared_hmac_agrees_with(provider: &'static CryptoProvider) {
+        let secret = [b'k'; 64];
+        let decoding = DecodingKey::from_secret(&secret);
+        let encoding = EncodingKey::from_secret(&secret);
+        let algs = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
+        let key = VerifyKey::new(provider, Algorithm::HS256, decoding.clone(), &algs[1..]);
+        assert_eq!(
+            key.prepared.len(),
+            3,
+            "the built-in providers get prepared keys"
+        );
+        let plain = VerifyKey {
+            algorithm: Algorithm::HS256,
+            decoding,
+            prepared: Vec::new(),
+        };
+        for alg in algs {
+            let message = format!("header.payload for {alg:?}");
+            let signer = (provider.signer_factory)(&alg, &encoding).unwrap();
+            let good =
+                jsonwebtoken::signature::Signer::try_sign(&*signer, message.as_bytes()).unwrap();
+            let mut flipped = good.clone();
+            flipped[0] ^= 1;
+            let cases: [(&[u8], &[u8]); 6] = [
+                (message.as_bytes(), &good),
+                (message.as_bytes(), &flipped),
+                (message.as_bytes(), &good[..good.len() - 1]),
+                (message.as_bytes(), b""),
+                (b"another message", &good),
+                (message.as_bytes(), &[good.as_slice(), b"x"].concat()),
+            ];
+            for (i, (m, sig)) in cases.iter().enumerate() {
+                let fast = key.verify(provider, alg, m, sig);
+                let slow = plain.verify(provider, alg, m, sig);
+                assert_eq!(fast, slow, "{alg:?} case {i}");
+                assert_eq!(fast, i == 0, "{alg:?} case {i}");
+            }
+            // Another algorithm's MAC never passes.
+            let other = if alg == Algorithm::HS256 {
+                Algorithm::HS512
+            } else {
+                Algorithm::HS256
+            };
+            assert!(!key.verify(provider, other, message.as_bytes(), &good));
+        }
+    }
+
+    /// A provider other than the built-in ones keeps its own verifiers.
+    #[test]
+    fn other_providers_are_not_bypassed() {
+        static CUSTOM: CryptoProvider = CryptoProvider {
+            signer_factory: |_, _| Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+            verifier_factory: |_, _| Err(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into()),
+            key_utils: jsonwebtoken::crypto::KeyUtils::new_unimplemented(),
+        };
+        let key = VerifyKey::new(
+            &CUSTOM,
+            Algorithm::HS256,
+            DecodingKey::from_secret(&[b'k'; 32]),
+            &[],
+        );
+        assert!(key.prepared.is_empty());
+        assert!(!key.verify(&CUSTOM, Algorithm::HS256, b"m", &[0; 32]));
     }
 
     #[test]

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Load test of the example app: GET /open against GET /api/protected (an access token in the
+# Authorization header), with wrk on loopback, alternating A B A B.
+#
+#   bash benches/load.sh
+#
+# Builds examples/axum_app in release mode, starts it on a free loopback port, logs in, runs
+# ROUNDS rounds of DURATION per endpoint, prints the requests per second of each, the
+# protected / open ratio and the server's memory (VmRSS sampled under load, peak VmHWM), and
+# stops everything it started. Settings (environment): ROUNDS (4), DURATION (10s),
+# THREADS (2), CONNECTIONS (64). Installs wrk from the distribution's packages if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS="${ROUNDS:-4}"
+DURATION="${DURATION:-10s}"
+THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-64}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+work="$(mktemp -d)"
+server_pid=""
+sampler_pid=""
+cleanup() {
+  [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq wrk >/dev/null
+fi
+command -v curl >/dev/null 2>&1 || { log "curl is needed"; exit 1; }
+
+log "building the example app (release)"
+cargo build --release --example axum_app --quiet
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+app="$target_dir/release/examples/axum_app"
+[ -x "$app" ] || { log "not found: $app"; exit 1; }
+
+# Port 0: the kernel picks a free port, and the app prints the address it got.
+secret="$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')"
+BIND=127.0.0.1:0 JWT_SECRET_KEY="$secret" "$app" >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+addr=""
+for _ in $(seq 1 100); do
+  addr="$(sed -n 's/^listening on //p' "$work/server.out")"
+  [ -n "$addr" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$addr" ] || { log "the server did not start"; exit 1; }
+case "$addr" in
+  127.*) ;;
+  *) log "not a loopback address: $addr"; exit 1 ;;
+esac
+base="http://$addr"
+log "server pid $server_pid on $base"
+
+token="$(curl -sf -X POST "$base/api/login" -H 'Content-Type: application/json' \
+  -d '{"username":"admin","password":"password123"}' |
+  sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+[ -n "$token" ] || { log "login failed"; exit 1; }
+curl -sf -H "Authorization: Bearer $token" "$base/api/protected" >/dev/null ||
+  { log "the token is refused"; exit 1; }
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server_pid/status"; }
+hwm_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$server_pid/status"; }
+idle_rss="$(rss_kb)"
+hwm_before_load="$(hwm_kb)"
+
+# Samples VmRSS every 0.2 s while wrk runs; the largest sample is the RSS under load.
+(
+  max=0
+  while kill -0 "$server_pid" 2>/dev/null; do
+    v="$(rss_kb 2>/dev/null || echo 0)"
+    [ "${v:-0}" -gt "$max" ] && max="$v" && echo "$max" >"$work/rss_max"
+    sleep 0.2
+  done
+) &
+sampler_pid=$!
+
+# One wrk run: prints requests/s; fails on socket errors or non-2xx answers.
+run() {
+  local name="$1"; shift
+  local out="$work/wrk-$name.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$out"
+  if grep -q -e 'Non-2xx' -e 'Socket errors' "$out"; then
+    cat "$out" >&2
+    log "$name: errors under load"
+    exit 1
+  fi
+  sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\)/\1/p' "$out"
+}
+
+log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of: GET /open, GET /api/protected"
+open_all=()
+prot_all=()
+printf '%-6s %14s %18s %8s\n' round "open req/s" "protected req/s" ratio
+for i in $(seq 1 "$ROUNDS"); do
+  o="$(run "open-$i" "$base/open")"
+  p="$(run "protected-$i" -H "Authorization: Bearer $token" "$base/api/protected")"
+  open_all+=("$o")
+  prot_all+=("$p")
+  printf '%-6s %14.0f %18.0f %8.3f\n' "$i" "$o" "$p" "$(echo "$p / $o" | bc -l)"
+done
+
+sum() { local s=0; for v in "$@"; do s="$(echo "$s + $v" | bc -l)"; done; echo "$s"; }
+open_sum="$(sum "${open_all[@]}")"
+prot_sum="$(sum "${prot_all[@]}")"
+printf '%-6s %14.0f %18.0f %8.3f\n' mean "$(echo "$open_sum / $ROUNDS" | bc -l)" \
+  "$(echo "$prot_sum / $ROUNDS" | bc -l)" "$(echo "$prot_sum / $open_sum" | bc -l)"
+echo "latency (last round): open p50 $(sed -n 's/^ *50% *//p' "$work/wrk-open-$ROUNDS.txt")," \
+  "protected p50 $(sed -n 's/^ *50% *//p' "$work/wrk-protected-$ROUNDS.txt")"
+
+kill "$sampler_pid" 2>/dev/null || true
+wait "$sampler_pid" 2>/dev/null || true
+sampler_pid=""
+load_rss="$(cat "$work/rss_max" 2>/dev/null || echo 0)"
+printf 'server memory: idle %.1f MB, under load %.1f MB (max VmRSS sampled), peak %.1f MB (VmHWM; %.1f MB before the load)\n' \
+  "$(echo "$idle_rss / 1024" | bc -l)" "$(echo "$load_rss / 1024" | bc -l)" \
+  "$(echo "$(hwm_kb) / 1024" | bc -l)" "$(echo "$hwm_before_load / 1024" | bc -l)"
