@@ -239,6 +239,10 @@ fn looks_like_key_material(secret: &[u8]) -> bool {
     if PREFIXES.iter().any(|p| trimmed.starts_with(p)) {
         return true;
     }
+    // A JSON Web Key (our public key as JWK JSON is as public as its PEM).
+    if trimmed.starts_with(b"{") && trimmed.windows(5).any(|w| w == b"\"kty\"") {
+        return true;
+    }
     // A DER SEQUENCE with a long-form length that covers the rest of the input.
     if let [0x30, 0x82, hi, lo, rest @ ..] = secret {
         return usize::from(*hi) << 8 | usize::from(*lo) == rest.len();
@@ -568,6 +572,7 @@ mod tests {
             "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----",
             "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC0000000000000000 user@host",
             "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI000000000000000000 user@host",
+            r#"{"kty":"RSA","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4"}"#,
         ] {
             assert!(matches!(
                 Key::hmac(Algorithm::HS256, s),
