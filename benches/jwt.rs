@@ -7,9 +7,10 @@
 //! ```
 //!
 //! Every HS256 benchmark uses the same kind of token: an access token made by
-//! `create_access_token` (`fresh`, `iat`, `jti`, `type`, `sub`, `nbf`, `exp`). At the end the
-//! ratios against bare `jsonwebtoken::decode` are printed from criterion's estimates. Times
-//! are the benchmarking thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall-clock time.
+//! `create_access_token` (`fresh`, `iat`, `jti`, `type`, `sub`, `nbf`, `csrf`, `exp`). At the
+//! end the ratios against bare `jsonwebtoken::decode` are printed, from criterion's estimates
+//! and from interleaved rounds. Times are the benchmarking thread's CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`), not wall-clock time. See `benches/README.md`.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
