@@ -7,9 +7,10 @@
 //! ```
 //!
 //! Every HS256 benchmark uses the same kind of token: an access token made by
-//! `create_access_token` (`fresh`, `iat`, `jti`, `type`, `sub`, `nbf`, `exp`). At the end the
-//! ratios against bare `jsonwebtoken::decode` are printed from criterion's estimates. Times
-//! are the benchmarking thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall-clock time.
+//! `create_access_token` (`fresh`, `iat`, `jti`, `type`, `sub`, `nbf`, `csrf`, `exp`). At the
+//! end the ratios against bare `jsonwebtoken::decode` are printed, from criterion's estimates
+//! and from interleaved rounds. Times are the benchmarking thread's CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`), not wall-clock time. See `benches/README.md`.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -408,9 +409,162 @@ fn summary(started: SystemTime) {
     }
 }
 
+/// Nanoseconds per call of `run` on `n` inputs made by `make`, in batches of 200 made just
+/// before the clock starts (so that they are as warm as a request just read).
+fn per_call<I>(n: usize, mut make: impl FnMut() -> I, mut run: impl FnMut(Vec<I>)) -> f64 {
+    const BATCH: usize = 200;
+    let mut spent = 0;
+    for _ in 0..n.div_ceil(BATCH) {
+        let inputs: Vec<I> = std::iter::repeat_with(&mut make).take(BATCH).collect();
+        let started = thread_cpu_ns();
+        run(inputs);
+        spent += thread_cpu_ns() - started;
+    }
+    spent as f64 / (n.div_ceil(BATCH) * BATCH) as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn run_batch<S, B>(runtime: &tokio::runtime::Runtime, svc: &S, reqs: Vec<Request<Body>>)
+where
+    S: Service<Request<Body>, Response = Response<B>, Error = Infallible> + Clone,
+{
+    runtime.block_on(async {
+        for req in reqs {
+            call(svc, req).await;
+        }
+    });
+}
+
+/// One round of a service's cases: first-seen, second, repeated, without the guard.
+fn service_round<S, O, B1, B2>(
+    runtime: &tokio::runtime::Runtime,
+    fresh: &dyn Fn() -> String,
+    token: &str,
+    guarded: &S,
+    open: &O,
+) -> [f64; 4]
+where
+    S: Service<Request<Body>, Response = Response<B1>, Error = Infallible> + Clone,
+    O: Service<Request<Body>, Response = Response<B2>, Error = Infallible> + Clone,
+{
+    const N: usize = 5000;
+    [
+        per_call(N, || request(&fresh()), |r| run_batch(runtime, guarded, r)),
+        per_call(
+            N,
+            || {
+                let t = fresh();
+                now_or_never(call(guarded, request(&t)));
+                request(&t)
+            },
+            |r| run_batch(runtime, guarded, r),
+        ),
+        per_call(N, || request(token), |r| run_batch(runtime, guarded, r)),
+        per_call(N, || request(token), |r| run_batch(runtime, open, r)),
+    ]
+}
+
+/// The ratios again, from rounds in which every case runs once, side by side: on a shared
+/// machine the speed drifts between criterion's benchmarks, which run one after the other
+/// for seconds each, while within a round every case sees the same machine. Prints the
+/// median time of each case and the median of the per-round ratios.
+fn interleaved() {
+    const ROUNDS: usize = 15;
+    const N: usize = 5000;
+    let manager = hs256_manager();
+    let token = manager.create_access_token("alice").expect("token");
+    let key = DecodingKey::from_secret(SECRET.as_bytes());
+    let validation = validation();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let (tower, tower_open) = (tower_guarded(&manager), tower_open());
+    let (axum, axum_open) = (axum_guarded(&manager), axum_open());
+    let fresh = || manager.create_access_token("alice").expect("token");
+    // Fill the token cache, as a server that has run for a while has it.
+    runtime.block_on(async {
+        for _ in 0..12_000 {
+            call(&tower, request(&fresh())).await;
+        }
+    });
+
+    let names = [
+        "(1) jsonwebtoken::decode",
+        "(2) decode_token",
+        "(3) tower guard, first-seen",
+        "(3) tower guard, second",
+        "(3) tower guard, repeated",
+        "(4) tower without the guard",
+        "(3) axum guard, first-seen",
+        "(3) axum guard, second",
+        "(3) axum guard, repeated",
+        "(4) axum without the guard",
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for _ in 0..ROUNDS {
+        times[0].push(per_call(
+            N,
+            || &token,
+            |ts| {
+                for t in ts {
+                    jsonwebtoken::decode::<serde_json::Value>(t, &key, &validation).expect("valid");
+                }
+            },
+        ));
+        times[1].push(per_call(
+            N,
+            || &token,
+            |ts| {
+                for t in ts {
+                    manager.decode_token(t).expect("valid");
+                }
+            },
+        ));
+        let t = service_round(&runtime, &fresh, &token, &tower, &tower_open);
+        let a = service_round(&runtime, &fresh, &token, &axum, &axum_open);
+        for (i, v) in t.into_iter().chain(a).enumerate() {
+            times[2 + i].push(v);
+        }
+    }
+    let ratio = |i: usize| median((0..ROUNDS).map(|r| times[i][r] / times[0][r]).collect());
+    let minus =
+        |i: usize, j: usize| median((0..ROUNDS).map(|r| times[i][r] - times[j][r]).collect());
+    println!("\nInterleaved: {ROUNDS} rounds of {N} calls per case (medians; ratios against (1))");
+    for (i, name) in names.iter().enumerate() {
+        let t = median(times[i].clone());
+        match i {
+            0 => println!("  {name:<30} {t:>7.0} ns"),
+            1 => println!("  {name:<30} {t:>7.0} ns  (2)/(1) = {:.2}", ratio(i)),
+            2..=4 => println!(
+                "  {name:<30} {t:>7.0} ns  (3)/(1) = {:.2}  (3)-(4) = {:.0} ns",
+                ratio(i),
+                minus(i, 5)
+            ),
+            6..=8 => println!(
+                "  {name:<30} {t:>7.0} ns  (3)/(1) = {:.2}  (3)-(4) = {:.0} ns",
+                ratio(i),
+                minus(i, 9)
+            ),
+            _ => println!("  {name:<30} {t:>7.0} ns"),
+        }
+    }
+}
+
 fn main() {
     let started = SystemTime::now() - Duration::from_secs(1);
     benches();
     criterion().configure_from_args().final_summary();
     summary(started);
+    let args: Vec<String> = std::env::args().collect();
+    let measuring = args.iter().any(|a| a == "--bench")
+        && !args
+            .iter()
+            .any(|a| a == "--test" || a == "--list" || a == "--profile-time");
+    if measuring {
+        interleaved();
+    }
 }

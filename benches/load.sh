@@ -10,6 +10,7 @@
 # stops everything it started. Settings (environment): ROUNDS (4), DURATION (10s),
 # THREADS (2), CONNECTIONS (64). Installs wrk from the distribution's packages if missing.
 set -euo pipefail
+export LC_ALL=C
 cd "$(dirname "$0")/.."
 
 ROUNDS="${ROUNDS:-4}"
@@ -18,6 +19,7 @@ THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-64}"
 
 log() { printf '==> %s\n' "$*" >&2; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
 work="$(mktemp -d)"
 server_pid=""
@@ -114,14 +116,14 @@ for i in $(seq 1 "$ROUNDS"); do
   p="$(run "protected-$i" -H "Authorization: Bearer $token" "$base/api/protected")"
   open_all+=("$o")
   prot_all+=("$p")
-  printf '%-6s %14.0f %18.0f %8.3f\n' "$i" "$o" "$p" "$(echo "$p / $o" | bc -l)"
+  printf '%-6s %14.0f %18.0f %8.3f\n' "$i" "$o" "$p" "$(calc "$p / $o")"
 done
 
-sum() { local s=0; for v in "$@"; do s="$(echo "$s + $v" | bc -l)"; done; echo "$s"; }
+sum() { local s=0; for v in "$@"; do s="$(calc "$s + $v")"; done; echo "$s"; }
 open_sum="$(sum "${open_all[@]}")"
 prot_sum="$(sum "${prot_all[@]}")"
-printf '%-6s %14.0f %18.0f %8.3f\n' mean "$(echo "$open_sum / $ROUNDS" | bc -l)" \
-  "$(echo "$prot_sum / $ROUNDS" | bc -l)" "$(echo "$prot_sum / $open_sum" | bc -l)"
+printf '%-6s %14.0f %18.0f %8.3f\n' mean "$(calc "$open_sum / $ROUNDS")" \
+  "$(calc "$prot_sum / $ROUNDS")" "$(calc "$prot_sum / $open_sum")"
 echo "latency (last round): open p50 $(sed -n 's/^ *50% *//p' "$work/wrk-open-$ROUNDS.txt")," \
   "protected p50 $(sed -n 's/^ *50% *//p' "$work/wrk-protected-$ROUNDS.txt")"
 
@@ -130,5 +132,5 @@ wait "$sampler_pid" 2>/dev/null || true
 sampler_pid=""
 load_rss="$(cat "$work/rss_max" 2>/dev/null || echo 0)"
 printf 'server memory: idle %.1f MB, under load %.1f MB (max VmRSS sampled), peak %.1f MB (VmHWM; %.1f MB before the load)\n' \
-  "$(echo "$idle_rss / 1024" | bc -l)" "$(echo "$load_rss / 1024" | bc -l)" \
-  "$(echo "$(hwm_kb) / 1024" | bc -l)" "$(echo "$hwm_before_load / 1024" | bc -l)"
+  "$(calc "$idle_rss / 1024")" "$(calc "$load_rss / 1024")" \
+  "$(calc "$(hwm_kb) / 1024")" "$(calc "$hwm_before_load / 1024")"

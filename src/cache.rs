@@ -128,7 +128,10 @@ impl TokenCache {
             return None;
         }
         let per_shard = capacity.div_ceil(SHARDS).max(1);
-        let slots = (per_shard * SHARDS).clamp(64, 1 << 20).next_power_of_two();
+        let slots = per_shard
+            .saturating_mul(SHARDS)
+            .clamp(64, 1 << 20)
+            .next_power_of_two();
         Some(Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             keys: {
@@ -273,6 +276,8 @@ mod tests {
         assert!(e.is_expired());
         assert!(cache.get(last, now + 900, 0).is_none());
         assert!(TokenCache::new(0).is_none());
+        // A huge capacity is a limit, not an allocation.
+        assert!(TokenCache::new(usize::MAX).is_some());
     }
 
     #[test]
