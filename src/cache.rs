@@ -228,7 +228,7 @@ impl TokenCache {
         shard.drop_old(self.per_shard, now);
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
     fn len(&self) -> usize {
         self.shards
             .iter()
@@ -237,7 +237,7 @@ impl TokenCache {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 mod tests {
     use super::*;
     use crate::{JwtManager, MockClock};

@@ -232,7 +232,7 @@ impl DecodedToken {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 mod tests {
     use crate::JwtManager;
 

@@ -708,9 +708,10 @@ impl JwtManagerBuilder {
     }
 
     /// How many verified tokens the guards keep, so that a token sent again is not verified
-    /// again (see the crate docs on the verified-token cache). Defaults to 10 000; 0 turns
-    /// the cache off. Time claims, type, freshness, CSRF and revocation are checked on every
-    /// request either way.
+    /// again (once the cache is full, a token is admitted on its second verification).
+    /// Defaults to 10 000; 0 turns the cache off. Time claims, type, freshness, CSRF and
+    /// revocation are checked on every request either way. The safety argument is in
+    /// `SECURITY.md` and the README's Performance section.
     pub fn token_cache_capacity(mut self, entries: usize) -> Self {
         self.cache_capacity = entries;
         self
