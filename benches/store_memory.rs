@@ -9,65 +9,12 @@
 //! The ids have the manager's shape, `jti:<uuid v4>`. The count is of the bytes asked of
 //! the allocator; the allocator's own bookkeeping comes on top.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use jwt_extended::store::{MemoryStore, RevocationStore};
 
-/// Bytes currently allocated through the global allocator.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-fn add(bytes: usize) {
-    LIVE.fetch_add(bytes as isize, Ordering::Relaxed);
-}
-
-fn sub(bytes: usize) {
-    LIVE.fetch_sub(bytes as isize, Ordering::Relaxed);
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a
-// side effect only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            add(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            add(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) };
-        sub(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            sub(layout.size());
-            add(new_size);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
 
 const ENTRIES: usize = 1_000_000;
 const BUDGET: f64 = 150.0;
@@ -86,7 +33,7 @@ fn main() {
     let until = 4_102_444_800; // 2100-01-01: nothing expires during the run
 
     let store = MemoryStore::new();
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = counting_alloc::live();
     let started = Instant::now();
     runtime.block_on(async {
         for id in &ids {
@@ -94,7 +41,7 @@ fn main() {
         }
     });
     let revoke_ns = started.elapsed().as_nanos() as f64 / entries as f64;
-    let grown = LIVE.load(Ordering::SeqCst) - before;
+    let grown = counting_alloc::live() - before;
     assert_eq!(store.len(), entries);
     let per_entry = grown as f64 / entries as f64;
 

@@ -7,71 +7,12 @@
 //! This file holds a single test so nothing else allocates while it measures.
 #![cfg(feature = "memory-store")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use jwt_extended::store::{MAX_UNTIL, MemoryStore, RevocationStore};
 
-/// Bytes currently allocated through the global allocator.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-fn add(bytes: usize) {
-    LIVE.fetch_add(
-        isize::try_from(bytes).unwrap_or(isize::MAX),
-        Ordering::Relaxed,
-    );
-}
-
-fn sub(bytes: usize) {
-    LIVE.fetch_sub(
-        isize::try_from(bytes).unwrap_or(isize::MAX),
-        Ordering::Relaxed,
-    );
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a
-// side effect only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            add(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            add(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) };
-        sub(layout.size());
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: same contract as ours.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            sub(layout.size());
-            add(new_size);
-        }
-        new
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
 const BUDGET: f64 = 150.0;
 
@@ -81,14 +22,14 @@ fn bytes_per_entry(count: u64, id: impl Fn(u64) -> String) -> f64 {
         .build()
         .expect("runtime");
     let store = MemoryStore::new();
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = counting_alloc::live();
     let started = Instant::now();
     runtime.block_on(async {
         for i in 0..count {
             store.revoke(&id(i), MAX_UNTIL).await.expect("revoke");
         }
     });
-    let grown = LIVE.load(Ordering::SeqCst) - before;
+    let grown = counting_alloc::live() - before;
     assert_eq!(store.len(), usize::try_from(count).unwrap());
     // Spot check: they are all there.
     runtime.block_on(async {
