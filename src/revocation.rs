@@ -204,6 +204,7 @@ pub struct TokenPairBuilder<'m> {
     fresh: bool,
     claims: serde_json::Map<String, Value>,
     family: Option<String>,
+    error: Option<JwtError>,
 }
 
 impl std::fmt::Debug for TokenPairBuilder<'_> {
@@ -223,13 +224,23 @@ impl TokenPairBuilder<'_> {
 
     /// Adds a claim to both tokens.
     pub fn claim(mut self, name: impl Into<String>, value: impl serde::Serialize) -> Self {
-        let value = serde_json::to_value(value).unwrap_or(Value::Null);
-        self.claims.insert(name.into(), value);
+        match serde_json::to_value(value) {
+            Ok(value) => {
+                self.claims.insert(name.into(), value);
+            }
+            Err(e) => {
+                let e = JwtError::creation("a claim could not be serialized").with_source(e);
+                self.error.get_or_insert(e);
+            }
+        }
         self
     }
 
     /// Signs both tokens.
     pub fn create(self) -> Result<TokenPair, JwtError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
         let m = self.manager;
         let pair = Value::String(uuid::Uuid::new_v4().to_string());
         let family = m.inner().guard.rotation.map(|_| {
@@ -286,6 +297,7 @@ impl JwtManager {
             fresh: false,
             claims: serde_json::Map::new(),
             family: None,
+            error: None,
         }
     }
 

@@ -261,7 +261,7 @@ async fn axum_app_contract() {
 }
 
 #[tokio::test]
-async fn axum_app_warns_without_a_secret() {
+async fn axum_app_runs_on_its_development_secret() {
     let app = start("axum_app", &[]);
     let c = reqwest::Client::new();
     let (s, _) = send(

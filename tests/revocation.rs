@@ -500,3 +500,16 @@ async fn rotation_needs_a_store_and_refresh_tokens() {
         jwt_extended::ErrorKind::Misconfigured
     );
 }
+
+#[test]
+fn a_pair_claim_that_cannot_be_serialized_is_an_error() {
+    struct Bad;
+    impl serde::Serialize for Bad {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no"))
+        }
+    }
+    let m = JwtManager::builder().secret(SECRET).build().unwrap();
+    let e = m.token_pair("a").claim("bad", Bad).create().unwrap_err();
+    assert_eq!(e.kind(), jwt_extended::ErrorKind::TokenCreation);
+}
