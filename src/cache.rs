@@ -11,8 +11,9 @@
 //!   can only return what a full verification returned for the same bytes under the same
 //!   keys and settings. The cache belongs to one manager, whose keys never change: a manager
 //!   built with other keys starts with an empty cache.
-//! - What depends on time or on the request is checked on every request, hit or miss: `exp`,
-//!   `nbf` and `iat` against the clock (with leeway), the token type, freshness, CSRF, the
+//! - What depends on time or on the request is checked on every request, hit or miss: `iat`,
+//!   `nbf` and `exp` against the clock (with leeway), by the same function and in the same
+//!   order as a full verification ([`check_times`]), the token type, freshness, CSRF, the
 //!   revocation store, the blocklist, claims verification and user lookup.
 //! - Entries go at the token's `exp` (an expired entry is dropped when found, and expired
 //!   entries at the old end of a shard are dropped as new ones come in), and the cache is
@@ -42,7 +43,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::claims::DecodedToken;
-use crate::error::{ErrorKind, JwtError};
+use crate::decode::{check_times, expired};
+use crate::error::JwtError;
 
 const SHARDS: usize = 16;
 
@@ -176,27 +178,23 @@ impl TokenCache {
             }
             entry.decoded.clone()
         };
-        if hit.exp.is_some_and(|exp| exp.saturating_add(leeway) <= now) {
-            if let Ok(mut shard) = self.shard(hash).write()
-                && shard
-                    .map
-                    .get(&hash)
-                    .is_some_and(|e| Arc::ptr_eq(&e.decoded, &hit))
-            {
-                shard.map.remove(&hash);
+        // The same checks, in the same order, as a full verification.
+        let times = check_times(Ok(hit.iat), Ok(hit.nbf), Ok(hit.exp), now, leeway);
+        match times {
+            Err(e) => Some(Err(e)),
+            Ok(t) if t.expired => {
+                if let Ok(mut shard) = self.shard(hash).write()
+                    && shard
+                        .map
+                        .get(&hash)
+                        .is_some_and(|e| Arc::ptr_eq(&e.decoded, &hit))
+                {
+                    shard.map.remove(&hash);
+                }
+                Some(Err(expired(hit)))
             }
-            return Some(Err(
-                JwtError::new(ErrorKind::Expired, "Token has expired").with_token(hit)
-            ));
+            Ok(_) => Some(Ok(hit)),
         }
-        let soon = now.saturating_add(leeway);
-        if hit.nbf.is_some_and(|nbf| nbf > soon) {
-            return Some(Err(JwtError::invalid("The token is not yet valid (nbf)")));
-        }
-        if hit.iat.is_some_and(|iat| iat > soon) {
-            return Some(Err(JwtError::invalid("The token is not yet valid (iat)")));
-        }
-        Some(Ok(hit))
     }
 
     /// Stores a verified token (see "Admission" above), dropping the shard's oldest entries
@@ -228,7 +226,7 @@ impl TokenCache {
         shard.drop_old(self.per_shard, now);
     }
 
-    #[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.shards
             .iter()
@@ -237,32 +235,63 @@ impl TokenCache {
     }
 }
 
-#[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{JwtManager, MockClock};
+    use crate::claims::{Freshness, TokenType, claim_bit};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::{Map, Value, json};
 
-    fn manager(clock: &MockClock) -> JwtManager {
-        JwtManager::builder()
-            .secret("an-example-secret-of-at-least-32-bytes!")
-            .clock(clock.clone())
-            .build()
-            .unwrap()
+    /// The default access token lifetime (15 minutes).
+    const LIFETIME: u64 = 900;
+
+    /// A new token text shaped as a signed HS256 token: each one ends in a different
+    /// signature.
+    fn new_token() -> String {
+        let signature = [
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ];
+        format!(
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+            URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"a","jti":"{}"}}"#, uuid::Uuid::new_v4())),
+            URL_SAFE_NO_PAD.encode(signature.concat())
+        )
+    }
+
+    /// The verification of an access token issued at `iat` for "a".
+    fn verified(iat: u64) -> Arc<DecodedToken> {
+        let claims: Map<String, Value> =
+            json!({"sub": "a", "iat": iat, "nbf": iat, "exp": iat + LIFETIME})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+        Arc::new(DecodedToken {
+            header: Arc::new(Map::new()),
+            names: claims.keys().fold(0, |bits, name| bits | claim_bit(name)),
+            claims,
+            subject: Some("a".into()),
+            jti: None,
+            identity_claim: "sub".into(),
+            algorithm: jsonwebtoken::Algorithm::HS256,
+            token_type: TokenType::Access,
+            fresh: Freshness::Bool(false),
+            exp: Some(iat + LIFETIME),
+            iat: Some(iat),
+            nbf: Some(iat),
+        })
     }
 
     #[test]
     fn bounded_and_expiring() {
-        let clock = MockClock::at_unix(1_800_000_000);
-        let m = manager(&clock);
         let cache = TokenCache::new(32).unwrap();
         let now = 1_800_000_000;
-        let tokens: Vec<String> = (0..200)
-            .map(|_| m.create_access_token("a").unwrap())
-            .collect();
+        let tokens: Vec<String> = (0..200).map(|_| new_token()).collect();
         // Each twice: a full shard takes a token on its second verification.
         for t in &tokens {
             for _ in 0..2 {
-                cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+                cache.insert(t, verified(now), now);
             }
         }
         assert!(cache.len() <= 32, "{}", cache.len());
@@ -282,39 +311,35 @@ mod tests {
 
     #[test]
     fn a_hash_is_never_enough() {
-        let clock = MockClock::at_unix(1_800_000_000);
-        let m = manager(&clock);
         let cache = TokenCache::new(100).unwrap();
         let now = 1_800_000_000;
-        let token = m.create_access_token("a").unwrap();
-        cache.insert(&token, Arc::new(m.decode_token(&token).unwrap()), now);
+        let token = new_token();
+        cache.insert(&token, verified(now), now);
         // Same length and same last 32 bytes, so the same hash: a miss, not a hit.
         let forged = format!("X{}", &token[1..]);
         assert_eq!(cache.hash(&forged), cache.hash(&token));
         assert!(cache.get(&forged, now, 0).is_none());
         assert!(cache.get(&token, now, 0).unwrap().is_ok());
         // A stored token with that hash replaces the other one; the other one then misses.
-        let decoded = Arc::new(m.decode_token(&token).unwrap());
-        cache.insert(&forged, decoded, now);
+        cache.insert(&forged, verified(now), now);
         assert!(cache.get(&token, now, 0).is_none());
         assert_eq!(cache.len(), 1);
     }
 
     #[test]
     fn admission_oldest_out_first_and_expired_swept() {
-        let clock = MockClock::at_unix(1_800_000_000);
-        let m = manager(&clock);
         // 16 shards of 2 entries each.
         let cache = TokenCache::new(32).unwrap();
         let now = 1_800_000_000;
         let in_shard_0 = || loop {
-            let t = m.create_access_token("a").unwrap();
+            let t = new_token();
             if ((cache.hash(&t) >> 32) as usize).is_multiple_of(SHARDS) {
                 break t;
             }
         };
         let shard: Vec<String> = (0..3).map(|_| in_shard_0()).collect();
-        let insert = |t: &String, now| cache.insert(t, Arc::new(m.decode_token(t).unwrap()), now);
+        // A token verified at `now` (issued then).
+        let insert = |t: &String, now| cache.insert(t, verified(now), now);
         insert(&shard[0], now);
         insert(&shard[1], now);
         assert_eq!(cache.len(), 2, "room: stored at once");
@@ -331,7 +356,6 @@ mod tests {
         assert!(cache.get(&shard[2], now, 0).unwrap().is_ok());
         // Once expired, the old end of the shard goes as soon as anything is inserted.
         let later = now + 15 * 60;
-        clock.set(std::time::Duration::from_secs(later));
         let fresh = in_shard_0();
         insert(&fresh, later);
         assert_eq!(cache.len(), 1, "expired entries make room");

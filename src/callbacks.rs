@@ -131,6 +131,14 @@ impl<L: UserLoader> ErasedUserLoader for Erased<L> {
     }
 }
 
+/// The callbacks every guard runs after the built-in checks: claims verification, then
+/// user lookup. (The blocklist runs with the revocation check.)
+#[derive(Default)]
+pub(crate) struct GuardCallbacks {
+    pub(crate) claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
+    pub(crate) user_loader: Option<Arc<dyn ErasedUserLoader>>,
+}
+
 /// Decides whether a verified token is revoked (`token_in_blocklist_loader`), in addition
 /// to the [revocation store](crate::store), if any.
 ///

@@ -68,79 +68,108 @@ pub(crate) fn split<'a>(token: &'a str, cfg: &DecodeConfig) -> Result<Parts<'a>,
     })
 }
 
-/// Verifies the signature and the claims of `token`.
-///
-/// `allow_expired` skips only the `exp` comparison (FJE's `allow_expired`).
-pub(crate) fn decode(
-    token: &str,
-    cfg: &DecodeConfig,
-    keys: &KeySet,
-    now: Now,
-    allow_expired: bool,
-) -> Result<DecodedToken, JwtError> {
-    let parts = split(token, cfg)?;
+/// Whether an expired token is refused (the default) or returned (FJE's `allow_expired`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expiry {
+    /// An expired token is refused.
+    Enforce,
+    /// Only the `exp` comparison is skipped; every other check applies.
+    Allow,
+}
 
-    // Header: parsed once per distinct header text; the headers of tokens that passed the
-    // signature check are kept (a handful), since a service sees the same few again and again.
-    let memo = keys.headers.get(parts.header);
-    let header = match &memo {
-        Some(header) => header.clone(),
-        None => Arc::new(parse_header(parts.header)?),
-    };
+/// The verifier: the decode settings, the keys, and the memo of verified headers.
+pub(crate) struct Verifier {
+    pub(crate) config: DecodeConfig,
+    pub(crate) keys: KeySet,
+    /// Parsed headers of verified tokens.
+    headers: HeaderMemo,
+}
 
-    let alg = match header.get("alg") {
-        None => return Err(JwtError::invalid("Algorithm not specified")),
-        Some(Value::String(s)) => s.parse::<Algorithm>().ok(),
-        Some(_) => None,
-    };
-    let Some(alg) = alg.filter(|a| keys.accepts(*a)) else {
-        return Err(JwtError::invalid("The specified alg value is not allowed"));
-    };
-    if header.contains_key("crit") {
-        // RFC 7515 §4.1.11: we understand no extension, so any `crit` is refused.
-        return Err(JwtError::invalid(
-            "Unsupported critical header parameter (crit)",
-        ));
-    }
-    for name in ["kid", "typ", "cty"] {
-        if header.get(name).is_some_and(|v| !v.is_string()) {
-            return Err(JwtError::invalid(
-                "Invalid header string: kid, typ and cty must be strings",
-            ));
+impl Verifier {
+    pub(crate) fn new(config: DecodeConfig, keys: KeySet) -> Self {
+        Self {
+            config,
+            keys,
+            headers: HeaderMemo::default(),
         }
     }
-    let kid = header.get("kid").and_then(Value::as_str);
-    let Some(key) = keys.select(kid, alg) else {
-        return Err(JwtError::invalid("The specified alg value is not allowed"));
-    };
 
-    // Signature: into a stack buffer when it fits (HMAC, ECDSA, EdDSA, RSA up to 4096 bits).
-    let mut sig_buf = [0u8; 512];
-    let signature = decode_b64(parts.signature, &mut sig_buf)
-        .ok_or_else(|| JwtError::invalid("Invalid crypto padding"))?;
-    if !key.verify(
-        keys.provider,
-        alg,
-        parts.signing_input.as_bytes(),
-        &signature,
-    ) {
-        return Err(JwtError::invalid("Signature verification failed"));
+    /// Verifies the signature and the claims of `token`.
+    pub(crate) fn decode(
+        &self,
+        token: &str,
+        now: Now,
+        expiry: Expiry,
+    ) -> Result<DecodedToken, JwtError> {
+        let (cfg, keys) = (&self.config, &self.keys);
+        let parts = split(token, cfg)?;
+
+        // Header: parsed once per distinct header text; the headers of tokens that passed the
+        // signature check are kept (a handful), since a service sees the same few again and
+        // again.
+        let memo = self.headers.get(parts.header);
+        let header = match &memo {
+            Some(header) => header.clone(),
+            None => Arc::new(parse_header(parts.header)?),
+        };
+
+        let alg = match header.get("alg") {
+            None => return Err(JwtError::invalid("Algorithm not specified")),
+            Some(Value::String(s)) => s.parse::<Algorithm>().ok(),
+            Some(_) => None,
+        };
+        let Some(alg) = alg.filter(|a| keys.accepts(*a)) else {
+            return Err(JwtError::invalid("The specified alg value is not allowed"));
+        };
+        if header.contains_key("crit") {
+            // RFC 7515 §4.1.11: we understand no extension, so any `crit` is refused.
+            return Err(JwtError::invalid(
+                "Unsupported critical header parameter (crit)",
+            ));
+        }
+        for name in ["kid", "typ", "cty"] {
+            if header.get(name).is_some_and(|v| !v.is_string()) {
+                return Err(JwtError::invalid(
+                    "Invalid header string: kid, typ and cty must be strings",
+                ));
+            }
+        }
+        let kid = header.get("kid").and_then(Value::as_str);
+        let Some(key) = keys.select(kid, alg) else {
+            return Err(JwtError::invalid("The specified alg value is not allowed"));
+        };
+
+        // Signature: into a stack buffer when it fits (HMAC, ECDSA, EdDSA, RSA up to 4096
+        // bits).
+        let mut sig_buf = [0u8; 512];
+        let signature = decode_b64(parts.signature, &mut sig_buf)
+            .ok_or_else(|| JwtError::invalid("Invalid crypto padding"))?;
+        if !key.verify(
+            keys.provider,
+            alg,
+            parts.signing_input.as_bytes(),
+            &signature,
+        ) {
+            return Err(JwtError::invalid("Signature verification failed"));
+        }
+        if memo.is_none() {
+            self.headers.insert(parts.header, &header);
+        }
+
+        // Payload: only now, after the signature, is it parsed.
+        let mut payload_buf = [0u8; 2048];
+        let payload = decode_b64(parts.payload, &mut payload_buf)
+            .ok_or_else(|| JwtError::invalid("Invalid payload padding"))?;
+        let claims = parse_object(&payload).map_err(|e| match e {
+            ParseError::NotObject => {
+                JwtError::invalid("Invalid payload string: must be a json object")
+            }
+            ParseError::Duplicate => JwtError::invalid("Invalid payload string: duplicate claim"),
+            ParseError::Syntax => JwtError::invalid("Invalid payload string: invalid JSON"),
+        })?;
+
+        check_claims(header, claims, alg, cfg, now, expiry)
     }
-    if memo.is_none() {
-        keys.headers.insert(parts.header, &header);
-    }
-
-    // Payload: only now, after the signature, is it parsed.
-    let mut payload_buf = [0u8; 2048];
-    let payload = decode_b64(parts.payload, &mut payload_buf)
-        .ok_or_else(|| JwtError::invalid("Invalid payload padding"))?;
-    let claims = parse_object(&payload).map_err(|e| match e {
-        ParseError::NotObject => JwtError::invalid("Invalid payload string: must be a json object"),
-        ParseError::Duplicate => JwtError::invalid("Invalid payload string: duplicate claim"),
-        ParseError::Syntax => JwtError::invalid("Invalid payload string: invalid JSON"),
-    })?;
-
-    check_claims(header, claims, alg, cfg, now, allow_expired)
 }
 
 /// Decodes unpadded base64url into `buf` when it fits, into a new vector otherwise.
@@ -176,7 +205,7 @@ fn parse_header(segment: &str) -> Result<Map<String, Value>, JwtError> {
 /// so a kept one is exactly what parsing the text again would give; every check on it (the
 /// algorithm, `crit`, `kid`) still runs on every token.
 #[derive(Default)]
-pub(crate) struct HeaderMemo {
+struct HeaderMemo {
     entries: RwLock<Vec<(Box<str>, Header)>>,
 }
 
@@ -255,41 +284,35 @@ fn check_claims(
     algorithm: Algorithm,
     cfg: &DecodeConfig,
     now: Now,
-    allow_expired: bool,
+    expiry: Expiry,
 ) -> Result<DecodedToken, JwtError> {
     let k = Known::gather(&claims, &cfg.identity_claim);
     if cfg.require_exp && k.exp.is_none() {
         return Err(JwtError::invalid("Token is missing the \"exp\" claim"));
     }
-    let leeway = cfg.leeway;
-    let iat = match k.iat {
-        Some(v) => Some(
-            numeric_date(v, Round::Up)
-                .ok_or_else(|| JwtError::invalid("Issued At claim (iat) must be an integer."))?,
-        ),
-        None => None,
-    };
-    if iat.is_some_and(|iat| iat > now.secs.saturating_add(leeway)) {
-        return Err(JwtError::invalid("The token is not yet valid (iat)"));
-    }
-    let nbf = match k.nbf {
-        Some(v) => Some(
-            numeric_date(v, Round::Up)
-                .ok_or_else(|| JwtError::invalid("Not Before claim (nbf) must be an integer."))?,
-        ),
-        None => None,
-    };
-    if nbf.is_some_and(|nbf| nbf > now.secs.saturating_add(leeway)) {
-        return Err(JwtError::invalid("The token is not yet valid (nbf)"));
-    }
-    let exp =
-        match k.exp {
-            Some(v) => Some(numeric_date(v, Round::Down).ok_or_else(|| {
-                JwtError::invalid("Expiration Time claim (exp) must be an integer.")
-            })?),
-            None => None,
-        };
-    let expired = exp.is_some_and(|exp| exp.saturating_add(leeway) <= now.secs);
+    let times = check_times(
+        k.iat
+            .map(|v| {
+                numeric_date(v, Round::Up)
+                    .ok_or_else(|| JwtError::invalid("Issued At claim (iat) must be an integer."))
+            })
+            .transpose(),
+        k.nbf
+            .map(|v| {
+                numeric_date(v, Round::Up)
+                    .ok_or_else(|| JwtError::invalid("Not Before claim (nbf) must be an integer."))
+            })
+            .transpose(),
+        k.exp
+            .map(|v| {
+                numeric_date(v, Round::Down).ok_or_else(|| {
+                    JwtError::invalid("Expiration Time claim (exp) must be an integer.")
+                })
+            })
+            .transpose(),
+        now.secs,
+        cfg.leeway,
+    )?;
 
     if let Some(issuer) = &cfg.decode_issuer {
         match k.iss {
@@ -362,16 +385,64 @@ fn check_claims(
         algorithm,
         token_type,
         fresh,
-        exp,
-        iat,
-        nbf,
+        exp: times.exp,
+        iat: times.iat,
+        nbf: times.nbf,
     };
-    if expired && !allow_expired {
-        return Err(
-            JwtError::new(ErrorKind::Expired, "Token has expired").with_token(Arc::new(decoded))
-        );
+    if times.expired && expiry == Expiry::Enforce {
+        return Err(expired(Arc::new(decoded)));
     }
     Ok(decoded)
+}
+
+/// A token's time claims, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Times {
+    pub(crate) iat: Option<u64>,
+    pub(crate) nbf: Option<u64>,
+    pub(crate) exp: Option<u64>,
+    /// `exp` (plus leeway) has passed. Not an error here: verification reports it after the
+    /// other claim checks, with the token attached.
+    pub(crate) expired: bool,
+}
+
+/// The one definition of the `iat`, `nbf` and `exp` checks and their order (PyJWT's): `iat`,
+/// then `nbf`, then `exp`, each with `leeway` seconds. Verification and the verified-token
+/// cache both run it, so a token gets the same answer on its first request and on a
+/// repeated one.
+///
+/// Each claim comes as read from the token (`Ok(None)`: absent; `Err`: not a NumericDate),
+/// and an unreadable claim is refused in its turn, before the claims after it are looked at.
+pub(crate) fn check_times(
+    iat: Result<Option<u64>, JwtError>,
+    nbf: Result<Option<u64>, JwtError>,
+    exp: Result<Option<u64>, JwtError>,
+    now: u64,
+    leeway: u64,
+) -> Result<Times, JwtError> {
+    let soon = now.saturating_add(leeway);
+    let iat = iat?;
+    if iat.is_some_and(|iat| iat > soon) {
+        return Err(JwtError::invalid("The token is not yet valid (iat)"));
+    }
+    let nbf = nbf?;
+    if nbf.is_some_and(|nbf| nbf > soon) {
+        return Err(JwtError::invalid("The token is not yet valid (nbf)"));
+    }
+    let exp = exp?;
+    let expired = exp.is_some_and(|exp| exp.saturating_add(leeway) <= now);
+    Ok(Times {
+        iat,
+        nbf,
+        exp,
+        expired,
+    })
+}
+
+/// The error for an expired token, which carries the token (FJE's expired-token callback
+/// receives it).
+pub(crate) fn expired(token: Arc<DecodedToken>) -> JwtError {
+    JwtError::new(ErrorKind::Expired, "Token has expired").with_token(token)
 }
 
 #[derive(Clone, Copy)]

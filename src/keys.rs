@@ -7,7 +7,6 @@ use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::signature::Verifier;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
-use crate::decode::HeaderMemo;
 use crate::error::ConfigError;
 
 /// A signing and/or verification key with its one pinned algorithm and optional `kid`.
@@ -392,32 +391,42 @@ impl VerifyKey {
     }
 }
 
-/// The signing key and the table of verification keys, built once.
+/// The table of verification keys, built once.
 pub(crate) struct KeySet {
     pub(crate) provider: &'static CryptoProvider,
-    pub(crate) signing: Option<SignKey>,
     /// The key used when a token names no `kid` or an unknown one.
     pub(crate) primary: VerifyKey,
     /// Extra algorithms accepted with the primary key (`decode_algorithms`).
     pub(crate) primary_extra_algs: Vec<Algorithm>,
     pub(crate) by_kid: HashMap<String, VerifyKey>,
-    /// Parsed headers of verified tokens.
-    pub(crate) headers: HeaderMemo,
 }
 
+/// The key new tokens are signed with.
 pub(crate) struct SignKey {
     pub(crate) algorithm: Algorithm,
     pub(crate) kid: Option<String>,
-    pub(crate) encoding: EncodingKey,
+    encoding: EncodingKey,
+    provider: &'static CryptoProvider,
+}
+
+impl SignKey {
+    /// Signs `message` with the crypto backend's signer for this key.
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, jsonwebtoken::errors::Error> {
+        (self.provider.signer_factory)(&self.algorithm, &self.encoding).and_then(|s| {
+            jsonwebtoken::signature::Signer::try_sign(&*s, message)
+                .map_err(jsonwebtoken::errors::Error::from)
+        })
+    }
 }
 
 impl KeySet {
+    /// The verification keys, and the signing key when the primary key can sign.
     pub(crate) fn build(
         provider: &'static CryptoProvider,
         primary: Key,
         decode_algorithms: &[Algorithm],
         extra: Vec<Key>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<(Self, Option<SignKey>), ConfigError> {
         check_key(provider, &primary)?;
         for alg in decode_algorithms {
             if alg.family() != primary.algorithm.family() {
@@ -458,15 +467,15 @@ impl KeySet {
             algorithm: primary.algorithm,
             kid: primary.kid.clone(),
             encoding,
+            provider,
         });
         let primary_extra_algs: Vec<Algorithm> = decode_algorithms
             .iter()
             .copied()
             .filter(|a| *a != primary.algorithm)
             .collect();
-        Ok(Self {
+        let keys = Self {
             provider,
-            signing,
             primary: VerifyKey::new(
                 provider,
                 primary.algorithm,
@@ -475,8 +484,8 @@ impl KeySet {
             ),
             primary_extra_algs,
             by_kid,
-            headers: HeaderMemo::default(),
-        })
+        };
+        Ok((keys, signing))
     }
 
     /// The key for a token's `kid` and `alg`, or `None` when the algorithm is not the one

@@ -40,42 +40,33 @@ mod cache;
 mod callbacks;
 mod claims;
 mod clock;
-mod cookies;
 mod decode;
 mod error;
 mod guard;
-mod implicit_refresh;
 pub mod integrations;
 mod keys;
-mod layer;
 mod locations;
 mod manager;
-mod require;
+pub mod middleware;
 mod response;
-mod revocation;
 pub mod store;
 mod token;
 
 pub use callbacks::{AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, UserLoader};
 pub use claims::{DecodedToken, Freshness, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
-pub use cookies::{CookieOverrides, JwtCookies};
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
     OptionalJwt, RefreshJwtRequired,
 };
-pub use implicit_refresh::{ImplicitRefresh, ImplicitRefreshLayer};
 pub use jsonwebtoken::Algorithm;
 pub use keys::Key;
-pub use layer::{JwtLayer, JwtService};
-pub use locations::cookie::SameSite;
-pub use locations::{JwtBodyLayer, JwtBodyService, TokenLocation};
-pub use manager::{CookieOptions, JwtManager, JwtManagerBuilder, MAX_LEEWAY_SECS};
-pub use require::{RequireJwt, RequireJwtLayer, ResponseBody, ResponseFuture};
+pub use locations::{CookieOptions, SameSite, TokenLocation};
+pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};
+pub use middleware::{ImplicitRefreshLayer, JwtBodyLayer, JwtLayer, RequireJwtLayer};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
-pub use revocation::{TokenPair, TokenPairBuilder};
-pub use token::{Identity, TokenBuilder};
+pub use token::{Identity, TokenBuilder, TokenPair, TokenPairBuilder};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

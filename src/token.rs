@@ -1,8 +1,15 @@
-//! Token creation: [`TokenBuilder`] with Flask-JWT-Extended's per-token options, and the
-//! [`Identity`] conversion from the application's user to the identity claim.
+//! Token creation: [`TokenBuilder`] with Flask-JWT-Extended's per-token options,
+//! [`TokenPair`]s, and the [`Identity`] conversion from the application's user to the
+//! identity claim.
+//!
+//! Builders work on an [`Issuer`] (the creation settings, the signing key, the clock and the
+//! claims and headers loaders), not on the whole manager. Which claims the crate owns (so an
+//! application may neither set them nor have them carried over into a re-issued token) is
+//! decided in one place: [`Issuer::owns_claim`].
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,15 +18,17 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::claims::TokenType;
+use crate::callbacks::{AdditionalClaims, AdditionalHeaders};
+use crate::claims::{DecodedToken, Freshness, TokenType};
+use crate::clock::Clock;
 use crate::error::JwtError;
-use crate::manager::JwtManager;
+use crate::keys::SignKey;
 
 /// Turns the application's user (or id) into the identity claim (`sub`): Flask-JWT-Extended's
 /// `user_identity_loader`.
 ///
 /// Implemented for strings, integers, UUIDs and JSON values; implement it for your user
-/// type to pass the user itself to [`JwtManager::create_access_token`].
+/// type to pass the user itself to [`JwtManager::create_access_token`](crate::JwtManager::create_access_token).
 ///
 /// ```
 /// use jwt_extended::{Identity, JwtManager};
@@ -86,207 +95,119 @@ macro_rules! int_identity {
 }
 int_identity!(i32, i64, u32, u64);
 
-/// Options for one token: freshness, expiry, extra claims and headers.
-///
-/// Made by [`JwtManager::access_token`] and [`JwtManager::refresh_token`].
-///
-/// ```
-/// use jwt_extended::JwtManager;
-/// use time::Duration;
-///
-/// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
-/// let token = manager
-///     .access_token("alice")
-///     .fresh_for(Duration::minutes(5))
-///     .expires_in(Duration::hours(1))
-///     .claim("is_admin", true)
-///     .header("x-app", "example")
-///     .create()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[must_use = "a TokenBuilder does nothing until `create()` is called"]
-pub struct TokenBuilder<'m> {
-    manager: &'m JwtManager,
-    identity: Value,
-    token_type: TokenType,
-    fresh: Option<Fresh>,
-    expires: Expires,
-    claims: Map<String, Value>,
-    /// Claims set by the crate itself (`pair`, `family`), exempt from the reserved check.
-    internal: Map<String, Value>,
-    headers: Map<String, Value>,
-    error: Option<JwtError>,
-    /// The manager's additional claims and headers loaders are not called (build-time probe).
-    skip_loaders: bool,
-    /// Build-time probe: an expiry is written whatever the configuration.
-    probe: bool,
+/// What new tokens are made from: the creation settings, the signing key, the clock and the
+/// loaders. Owned by the manager; builders borrow it.
+pub(crate) struct Issuer {
+    pub(crate) access_expires: Option<Duration>,
+    pub(crate) refresh_expires: Option<Duration>,
+    pub(crate) identity_claim: Arc<str>,
+    pub(crate) encode_nbf: bool,
+    pub(crate) encode_audience: Option<Audience>,
+    pub(crate) encode_issuer: Option<String>,
+    pub(crate) csrf_protect: bool,
+    pub(crate) require_exp: bool,
+    /// `None` for a verification-only manager.
+    pub(crate) signer: Option<SignKey>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) additional_claims: Option<Arc<dyn AdditionalClaims>>,
+    pub(crate) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    /// Refresh rotation is on: token pairs carry a rotation `family`.
+    pub(crate) rotation: bool,
 }
 
-/// Claims the crate sets itself and applications may not set.
+/// Claims the crate always writes itself.
 pub(crate) const RESERVED: &[&str] = &[
     "type", "fresh", "exp", "iat", "nbf", "jti", "csrf", "pair", "family",
 ];
 
-impl fmt::Debug for TokenBuilder<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenBuilder")
-            .field("token_type", &self.token_type)
-            .field("fresh", &self.fresh)
-            .field("expires", &self.expires)
-            .finish_non_exhaustive()
+/// Whether the loaders of the issuer run for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loaders {
+    Run,
+    /// The build-time probe: no application code runs.
+    Skip,
+}
+
+impl Issuer {
+    /// The one rule for the claims the crate owns: the reserved ones, the identity claim, and
+    /// `aud` / `iss` when the crate encodes them. An application cannot set them, and they
+    /// are not carried over from one token into a token re-issued from it.
+    pub(crate) fn owns_claim(&self, name: &str) -> bool {
+        *name == *self.identity_claim || self.writes_besides_identity(name)
     }
-}
 
-#[derive(Debug, Clone, Copy)]
-enum Fresh {
-    Bool(bool),
-    For(Duration),
-    Until(OffsetDateTime),
-    UntilSecs(f64),
-}
+    /// Whether `name` is a claim the crate writes other than the identity claim (which
+    /// therefore cannot hold the identity).
+    pub(crate) fn writes_besides_identity(&self, name: &str) -> bool {
+        RESERVED.contains(&name)
+            || (name == "aud" && self.encode_audience.is_some())
+            || (name == "iss" && self.encode_issuer.is_some())
+    }
 
-#[derive(Debug, Clone, Copy)]
-enum Expires {
-    Default,
-    Never,
-    In(Duration),
-}
-
-impl<'m> TokenBuilder<'m> {
-    pub(crate) fn new(manager: &'m JwtManager, identity: Value, token_type: TokenType) -> Self {
-        Self {
-            manager,
-            identity,
-            token_type,
-            fresh: None,
-            expires: Expires::Default,
-            claims: Map::new(),
-            internal: Map::new(),
-            headers: Map::new(),
+    /// A builder for a new token of `token_type`.
+    pub(crate) fn token(&self, identity: Value, token_type: TokenType) -> TokenBuilder<'_> {
+        TokenBuilder {
+            issuer: self,
+            draft: Draft::new(identity, token_type),
             error: None,
-            skip_loaders: false,
-            probe: false,
         }
     }
 
-    pub(crate) fn without_loaders(mut self) -> Self {
-        self.skip_loaders = true;
-        self
+    /// A builder for an access and a refresh token issued together.
+    pub(crate) fn pair(&self, identity: Value) -> TokenPairBuilder<'_> {
+        TokenPairBuilder {
+            issuer: self,
+            identity,
+            fresh: false,
+            claims: Map::new(),
+            family: None,
+            error: None,
+        }
     }
 
-    pub(crate) fn with_probe_expiry(mut self) -> Self {
-        self.probe = true;
-        self
+    /// The claims of `token` the application set (none the crate owns), to carry over into
+    /// tokens re-issued from it.
+    pub(crate) fn application_claims<'t>(
+        &self,
+        token: &'t DecodedToken,
+    ) -> impl Iterator<Item = (&'t String, &'t Value)> {
+        token
+            .claims()
+            .iter()
+            .filter(move |(name, _)| !self.owns_claim(name))
     }
 
-    pub(crate) fn internal_claim(mut self, name: &str, value: Value) -> Self {
-        self.internal.insert(name.to_owned(), value);
-        self
-    }
-
-    pub(crate) fn fresh_value(mut self, fresh: crate::Freshness) -> Self {
-        self.fresh = match fresh {
-            crate::Freshness::Bool(b) => Some(Fresh::Bool(b)),
-            crate::Freshness::Until(t) => Some(Fresh::UntilSecs(t)),
-            _ => Some(Fresh::Bool(false)),
-        };
-        self
-    }
-
-    /// Marks an access token fresh (`"fresh": true`) or not (the default).
-    pub fn fresh(mut self, fresh: bool) -> Self {
-        self.fresh = Some(Fresh::Bool(fresh));
-        self
-    }
-
-    /// Makes an access token fresh for `duration` from now: the `fresh` claim is the float
-    /// timestamp `now + duration`, as Flask-JWT-Extended writes it for a `timedelta`.
-    pub fn fresh_for(mut self, duration: Duration) -> Self {
-        self.fresh = Some(Fresh::For(duration));
-        self
-    }
-
-    /// Makes an access token fresh until `until`.
-    pub fn fresh_until(mut self, until: OffsetDateTime) -> Self {
-        self.fresh = Some(Fresh::Until(until));
-        self
-    }
-
-    /// Overrides the configured expiry for this token (a negative duration makes an
-    /// already expired token, which tests find useful).
-    pub fn expires_in(mut self, duration: Duration) -> Self {
-        self.expires = Expires::In(duration);
-        self
-    }
-
-    /// Creates a token without `exp`. Only allowed when the manager accepts non-expiring
-    /// tokens ([`JwtManagerBuilder::accept_non_expiring_tokens`](crate::JwtManagerBuilder::accept_non_expiring_tokens)).
-    pub fn never_expires(mut self) -> Self {
-        self.expires = Expires::Never;
-        self
-    }
-
-    /// Adds a claim. Reserved claims (`type`, `fresh`, `exp`, `iat`, `nbf`, `jti`, `csrf`,
-    /// `pair`, `family`, the identity claim, and `aud`/`iss` when configured) cannot be set
-    /// this way:
-    /// [`create`](Self::create) then fails.
-    pub fn claim(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
-        match serde_json::to_value(value) {
-            Ok(v) => {
-                self.claims.insert(name.into(), v);
-            }
-            Err(e) => {
-                self.fail(JwtError::creation("a claim could not be serialized").with_source(e))
+    /// A new token for the same identity with the same application claims (and the crate's
+    /// `pair`/`family` claims) as `token`.
+    pub(crate) fn reissue(&self, token: &DecodedToken, token_type: TokenType) -> TokenBuilder<'_> {
+        let mut builder = self.token(token.identity().clone(), token_type);
+        for (name, value) in self.application_claims(token) {
+            builder.draft.claims.insert(name.clone(), value.clone());
+        }
+        for name in ["pair", "family"] {
+            if let Some(v) = token.claim(name) {
+                builder = builder.internal_claim(name, v.clone());
             }
         }
-        self
+        builder
     }
 
-    /// Adds every member of `claims` (a struct or map serializing to a JSON object).
-    pub fn claims(mut self, claims: impl Serialize) -> Self {
-        match serde_json::to_value(claims) {
-            Ok(Value::Object(map)) => self.claims.extend(map),
-            Ok(_) => self.fail(JwtError::creation(
-                "additional claims must serialize to a JSON object",
-            )),
-            Err(e) => {
-                self.fail(JwtError::creation("claims could not be serialized").with_source(e))
-            }
-        }
-        self
+    /// The smallest token this issuer signs: a refresh token without application claims or
+    /// loaders, with an expiry whatever the configuration. For the build-time size check.
+    pub(crate) fn probe(&self) -> Result<String, JwtError> {
+        let mut draft = Draft::new(Value::String("probe".into()), TokenType::Refresh);
+        draft.expires = Expires::In(self.refresh_expires.unwrap_or(Duration::days(1)));
+        self.sign(draft, Loaders::Skip)
     }
 
-    /// Adds a JOSE header parameter (`alg` and `crit` are refused; `kid` is refused when the
-    /// signing key has one).
-    pub fn header(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
-        match serde_json::to_value(value) {
-            Ok(v) => {
-                self.headers.insert(name.into(), v);
-            }
-            Err(e) => {
-                self.fail(JwtError::creation("a header could not be serialized").with_source(e))
-            }
-        }
-        self
-    }
-
-    fn fail(&mut self, e: JwtError) {
-        self.error.get_or_insert(e);
-    }
-
-    /// Signs the token.
-    pub fn create(self) -> Result<String, JwtError> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let inner = self.manager.inner();
-        let cfg = &inner.create;
-        let now = inner.clock.now();
+    /// Signs the token `draft` describes.
+    fn sign(&self, draft: Draft, loaders: Loaders) -> Result<String, JwtError> {
+        let now = self.clock.now();
         let now_nanos = i128::try_from(now.as_nanos()).unwrap_or(i128::MAX);
         let iat = now.as_secs();
-        let is_refresh = self.token_type == TokenType::Refresh;
+        let is_refresh = draft.token_type == TokenType::Refresh;
 
-        let fresh = match (self.fresh, is_refresh) {
+        let fresh = match (draft.fresh, is_refresh) {
             (None, _) => Value::Bool(false),
             (Some(_), true) => {
                 return Err(JwtError::creation("refresh tokens are never fresh"));
@@ -305,19 +226,14 @@ impl<'m> TokenBuilder<'m> {
         };
 
         let default_expiry = if is_refresh {
-            cfg.refresh_expires
+            self.refresh_expires
         } else {
-            cfg.access_expires
+            self.access_expires
         };
-        let expiry = match self.expires {
+        let expiry = match draft.expires {
             Expires::Default => default_expiry,
             Expires::Never => None,
             Expires::In(d) => Some(d),
-        };
-        let expiry = if self.probe {
-            Some(expiry.unwrap_or(Duration::days(1)))
-        } else {
-            expiry
         };
         let exp = match expiry {
             Some(d) => {
@@ -330,7 +246,7 @@ impl<'m> TokenBuilder<'m> {
                 }
                 Some(secs as u64)
             }
-            None if cfg.require_exp => {
+            None if self.require_exp => {
                 return Err(JwtError::creation(
                     "non-expiring tokens are disabled (see accept_non_expiring_tokens)",
                 ));
@@ -338,43 +254,37 @@ impl<'m> TokenBuilder<'m> {
             None => None,
         };
 
-        let mut extras = match &inner.additional_claims {
-            Some(loader) if !self.skip_loaders => loader.additional_claims(&self.identity),
+        let mut extras = match &self.additional_claims {
+            Some(loader) if loaders == Loaders::Run => loader.additional_claims(&draft.identity),
             _ => Map::new(),
         };
-        extras.extend(self.claims);
-        for name in extras.keys() {
-            let reserved = RESERVED.contains(&name.as_str())
-                || *name == *cfg.identity_claim
-                || (name == "aud" && cfg.encode_audience.is_some())
-                || (name == "iss" && cfg.encode_issuer.is_some());
-            if reserved {
-                return Err(JwtError::creation(format!(
-                    "additional claims may not override the reserved claim {name:?}"
-                )));
-            }
+        extras.extend(draft.claims);
+        if let Some(name) = extras.keys().find(|name| self.owns_claim(name)) {
+            return Err(JwtError::creation(format!(
+                "additional claims may not override the reserved claim {name:?}"
+            )));
         }
 
-        extras.extend(self.internal);
+        extras.extend(draft.internal);
 
         let jti = uuid::Uuid::new_v4().to_string();
-        let csrf = cfg.csrf_protect.then(|| uuid::Uuid::new_v4().to_string());
+        let csrf = self.csrf_protect.then(|| uuid::Uuid::new_v4().to_string());
         let claims = OrderedClaims {
             fresh: &fresh,
             iat,
             jti: &jti,
-            token_type: self.token_type.as_str(),
-            identity_claim: &cfg.identity_claim,
-            identity: &self.identity,
-            nbf: cfg.encode_nbf.then_some(iat),
+            token_type: draft.token_type.as_str(),
+            identity_claim: &self.identity_claim,
+            identity: &draft.identity,
+            nbf: self.encode_nbf.then_some(iat),
             csrf: csrf.as_deref(),
-            aud: cfg.encode_audience.as_ref(),
-            iss: cfg.encode_issuer.as_deref(),
+            aud: self.encode_audience.as_ref(),
+            iss: self.encode_issuer.as_deref(),
             exp,
             extras: &extras,
         };
 
-        let Some(signer) = &inner.keys.signing else {
+        let Some(signer) = &self.signer else {
             return Err(JwtError::creation("no signing key is configured"));
         };
         let mut header: BTreeMap<String, Value> = BTreeMap::new();
@@ -385,11 +295,11 @@ impl<'m> TokenBuilder<'m> {
         if let Some(kid) = &signer.kid {
             header.insert("kid".into(), Value::String(kid.clone()));
         }
-        let mut extra_headers = match &inner.additional_headers {
-            Some(loader) if !self.skip_loaders => loader.additional_headers(&self.identity),
+        let mut extra_headers = match &self.additional_headers {
+            Some(loader) if loaders == Loaders::Run => loader.additional_headers(&draft.identity),
             _ => Map::new(),
         };
-        extra_headers.extend(self.headers);
+        extra_headers.extend(draft.headers);
         for (name, value) in extra_headers {
             let refused = matches!(name.as_str(), "alg" | "crit")
                 || (name == "kid" && signer.kid.is_some())
@@ -411,15 +321,296 @@ impl<'m> TokenBuilder<'m> {
         URL_SAFE_NO_PAD.encode_string(&header_json, &mut token);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&claims_json, &mut token);
-        let signature = (inner.keys.provider.signer_factory)(&signer.algorithm, &signer.encoding)
-            .and_then(|s| {
-                jsonwebtoken::signature::Signer::try_sign(&*s, token.as_bytes())
-                    .map_err(jsonwebtoken::errors::Error::from)
-            })
+        let signature = signer
+            .sign(token.as_bytes())
             .map_err(|e| JwtError::creation("signing failed").with_source(e))?;
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
         Ok(token)
+    }
+}
+
+/// Everything a token is made of besides what the issuer adds.
+struct Draft {
+    identity: Value,
+    token_type: TokenType,
+    fresh: Option<Fresh>,
+    expires: Expires,
+    claims: Map<String, Value>,
+    /// Claims set by the crate itself (`pair`, `family`), exempt from the owned-claim check.
+    internal: Map<String, Value>,
+    headers: Map<String, Value>,
+}
+
+impl Draft {
+    fn new(identity: Value, token_type: TokenType) -> Self {
+        Self {
+            identity,
+            token_type,
+            fresh: None,
+            expires: Expires::Default,
+            claims: Map::new(),
+            internal: Map::new(),
+            headers: Map::new(),
+        }
+    }
+}
+
+/// Serializes an application claim into `claims`, or keeps the first error: the one way both
+/// builders take a claim.
+fn add_claim(
+    claims: &mut Map<String, Value>,
+    error: &mut Option<JwtError>,
+    name: String,
+    value: impl Serialize,
+) {
+    match serde_json::to_value(value) {
+        Ok(v) => {
+            claims.insert(name, v);
+        }
+        Err(e) => {
+            error.get_or_insert(
+                JwtError::creation("a claim could not be serialized").with_source(e),
+            );
+        }
+    }
+}
+
+/// Options for one token: freshness, expiry, extra claims and headers.
+///
+/// Made by [`JwtManager::access_token`](crate::JwtManager::access_token) and
+/// [`JwtManager::refresh_token`](crate::JwtManager::refresh_token).
+///
+/// ```
+/// use jwt_extended::JwtManager;
+/// use time::Duration;
+///
+/// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+/// let token = manager
+///     .access_token("alice")
+///     .fresh_for(Duration::minutes(5))
+///     .expires_in(Duration::hours(1))
+///     .claim("is_admin", true)
+///     .header("x-app", "example")
+///     .create()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use = "a TokenBuilder does nothing until `create()` is called"]
+pub struct TokenBuilder<'m> {
+    issuer: &'m Issuer,
+    draft: Draft,
+    error: Option<JwtError>,
+}
+
+impl fmt::Debug for TokenBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenBuilder")
+            .field("token_type", &self.draft.token_type)
+            .field("fresh", &self.draft.fresh)
+            .field("expires", &self.draft.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fresh {
+    Bool(bool),
+    For(Duration),
+    Until(OffsetDateTime),
+    UntilSecs(f64),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Expires {
+    Default,
+    Never,
+    In(Duration),
+}
+
+impl TokenBuilder<'_> {
+    pub(crate) fn internal_claim(mut self, name: &str, value: Value) -> Self {
+        self.draft.internal.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Keeps the freshness of a token being re-issued.
+    pub(crate) fn fresh_value(mut self, fresh: Freshness) -> Self {
+        self.draft.fresh = match fresh {
+            Freshness::Bool(b) => Some(Fresh::Bool(b)),
+            Freshness::Until(t) => Some(Fresh::UntilSecs(t)),
+            _ => Some(Fresh::Bool(false)),
+        };
+        self
+    }
+
+    /// Marks an access token fresh (`"fresh": true`) or not (the default).
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.draft.fresh = Some(Fresh::Bool(fresh));
+        self
+    }
+
+    /// Makes an access token fresh for `duration` from now: the `fresh` claim is the float
+    /// timestamp `now + duration`, as Flask-JWT-Extended writes it for a `timedelta`.
+    pub fn fresh_for(mut self, duration: Duration) -> Self {
+        self.draft.fresh = Some(Fresh::For(duration));
+        self
+    }
+
+    /// Makes an access token fresh until `until`.
+    pub fn fresh_until(mut self, until: OffsetDateTime) -> Self {
+        self.draft.fresh = Some(Fresh::Until(until));
+        self
+    }
+
+    /// Overrides the configured expiry for this token (a negative duration makes an
+    /// already expired token, which tests find useful).
+    pub fn expires_in(mut self, duration: Duration) -> Self {
+        self.draft.expires = Expires::In(duration);
+        self
+    }
+
+    /// Creates a token without `exp`. Only allowed when the manager accepts non-expiring
+    /// tokens ([`JwtManagerBuilder::accept_non_expiring_tokens`](crate::JwtManagerBuilder::accept_non_expiring_tokens)).
+    pub fn never_expires(mut self) -> Self {
+        self.draft.expires = Expires::Never;
+        self
+    }
+
+    /// Adds a claim. Reserved claims (`type`, `fresh`, `exp`, `iat`, `nbf`, `jti`, `csrf`,
+    /// `pair`, `family`, the identity claim, and `aud`/`iss` when configured) cannot be set
+    /// this way:
+    /// [`create`](Self::create) then fails.
+    pub fn claim(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
+        add_claim(&mut self.draft.claims, &mut self.error, name.into(), value);
+        self
+    }
+
+    /// Adds every member of `claims` (a struct or map serializing to a JSON object).
+    pub fn claims(mut self, claims: impl Serialize) -> Self {
+        match serde_json::to_value(claims) {
+            Ok(Value::Object(map)) => self.draft.claims.extend(map),
+            Ok(_) => self.fail(JwtError::creation(
+                "additional claims must serialize to a JSON object",
+            )),
+            Err(e) => {
+                self.fail(JwtError::creation("claims could not be serialized").with_source(e))
+            }
+        }
+        self
+    }
+
+    /// Adds a JOSE header parameter (`alg` and `crit` are refused; `kid` is refused when the
+    /// signing key has one).
+    pub fn header(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
+        match serde_json::to_value(value) {
+            Ok(v) => {
+                self.draft.headers.insert(name.into(), v);
+            }
+            Err(e) => {
+                self.fail(JwtError::creation("a header could not be serialized").with_source(e))
+            }
+        }
+        self
+    }
+
+    fn fail(&mut self, e: JwtError) {
+        self.error.get_or_insert(e);
+    }
+
+    /// Signs the token.
+    pub fn create(self) -> Result<String, JwtError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.issuer.sign(self.draft, Loaders::Run)
+    }
+}
+
+/// An access token and a refresh token issued together (sharing a `pair` id, and a rotation
+/// `family` when refresh rotation is on).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+}
+
+impl fmt::Debug for TokenPair {
+    // Tokens are credentials: never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair").finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`TokenPair`] (see [`JwtManager::token_pair`](crate::JwtManager::token_pair)).
+#[must_use = "a TokenPairBuilder does nothing until `create()` is called"]
+pub struct TokenPairBuilder<'m> {
+    issuer: &'m Issuer,
+    identity: Value,
+    fresh: bool,
+    claims: Map<String, Value>,
+    family: Option<String>,
+    error: Option<JwtError>,
+}
+
+impl fmt::Debug for TokenPairBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPairBuilder")
+            .field("fresh", &self.fresh)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenPairBuilder<'_> {
+    /// Marks the access token fresh (for a login; refreshes give non-fresh tokens).
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.fresh = fresh;
+        self
+    }
+
+    /// Adds a claim to both tokens.
+    pub fn claim(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
+        add_claim(&mut self.claims, &mut self.error, name.into(), value);
+        self
+    }
+
+    /// Continues the rotation family `family` (a rotated refresh token's).
+    pub(crate) fn in_family(mut self, family: String) -> Self {
+        self.family = Some(family);
+        self
+    }
+
+    /// Signs both tokens.
+    pub fn create(self) -> Result<TokenPair, JwtError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let issuer = self.issuer;
+        let pair = Value::String(uuid::Uuid::new_v4().to_string());
+        let family = issuer.rotation.then(|| {
+            Value::String(
+                self.family
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            )
+        });
+        let mut access = issuer
+            .token(self.identity.clone(), TokenType::Access)
+            .fresh(self.fresh)
+            .internal_claim("pair", pair.clone());
+        let mut refresh = issuer
+            .token(self.identity, TokenType::Refresh)
+            .internal_claim("pair", pair);
+        if let Some(f) = family {
+            access = access.internal_claim("family", f.clone());
+            refresh = refresh.internal_claim("family", f);
+        }
+        access.draft.claims.clone_from(&self.claims);
+        refresh.draft.claims = self.claims;
+        Ok(TokenPair {
+            access_token: access.create()?,
+            refresh_token: refresh.create()?,
+        })
     }
 }
 

@@ -793,3 +793,61 @@ async fn through_a_real_axum_server() {
     assert_eq!(res.status(), 422);
     server.abort();
 }
+
+/// The `iat`, `nbf` and `exp` checks have one order (`iat`, then `nbf`, then `exp`), whether
+/// a token is verified in full (its first request, or a token the cache never keeps) or
+/// found in the verified-token cache (a repeated request): the answers of a manager with the
+/// cache equal those of one without, request after request.
+#[tokio::test]
+async fn time_checks_keep_their_order_on_cache_hits_and_misses() {
+    let (cached, clock) = manager();
+    let uncached = builder(&clock).token_cache_capacity(0).build().unwrap();
+    let apps = [router(&cached), router(&uncached)];
+    let protected = |token: &str| get_with("/protected", Some(&bearer(token)));
+    let msg = |answer: (StatusCode, http::HeaderMap, Value)| {
+        (
+            answer.0,
+            answer.2["msg"].as_str().unwrap_or("<none>").to_owned(),
+        )
+    };
+    let immature = (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The token is not yet valid (iat)".to_owned(),
+    );
+
+    // Miss: a token issued in the future that has expired already is refused for `iat`, on
+    // the first request and on every repeated one.
+    let both = sign_claims(&json!({
+        "sub": "alice", "jti": "j-1", "type": "access", "fresh": false,
+        "iat": NOW + 60, "nbf": NOW + 60, "exp": NOW - 60,
+    }));
+    for app in &apps {
+        for _ in 0..3 {
+            assert_eq!(msg(call(app, protected(&both)).await), immature);
+        }
+    }
+
+    // Hit: a token verified once (and kept), then sent with the clock set back before its
+    // `iat` and `nbf`, is refused for `iat` too, as a full verification refuses it.
+    let token = cached.create_access_token("alice").unwrap();
+    for app in &apps {
+        assert_eq!(call(app, protected(&token)).await.0, StatusCode::OK);
+    }
+    clock.set(StdDuration::from_secs(NOW - 60));
+    for app in &apps {
+        for _ in 0..2 {
+            assert_eq!(msg(call(app, protected(&token)).await), immature);
+        }
+    }
+
+    // And past `exp`, both answer "expired", then again (the cache drops the entry).
+    clock.set(StdDuration::from_secs(NOW + 15 * 60));
+    for app in &apps {
+        for _ in 0..2 {
+            assert_eq!(
+                msg(call(app, protected(&token)).await),
+                (StatusCode::UNAUTHORIZED, "Token has expired".to_owned())
+            );
+        }
+    }
+}

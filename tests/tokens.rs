@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use common::*;
 use jwt_extended::{
-    Algorithm, ConfigError, ErrorKind, Freshness, JwtError, JwtManager, Key, TokenType,
+    Algorithm, Clock, ConfigError, ErrorKind, Freshness, JwtError, JwtManager, Key, TokenType,
 };
 use serde_json::{Value, json};
 use time::Duration;
@@ -100,8 +100,8 @@ fn fresh_options() {
     let claims: Value = serde_json::from_str(&payload_text(&t)).unwrap();
     assert_eq!(claims["fresh"], json!(NOW as f64 + 300.25));
     let fresh = m.decode_token(&t).unwrap().fresh();
-    assert!(fresh.is_fresh_at(m.now_f64()));
-    assert!(!fresh.is_fresh_at(m.now_f64() + 301.0));
+    assert!(fresh.is_fresh_at(clock.now().as_secs_f64()));
+    assert!(!fresh.is_fresh_at(clock.now().as_secs_f64() + 301.0));
 
     let until = time::OffsetDateTime::from_unix_timestamp(NOW as i64 + 60).unwrap();
     let t = m.access_token("a").fresh_until(until).create().unwrap();
@@ -673,7 +673,7 @@ fn scenario_27_to_30_audience_and_issuer() {
 
 #[test]
 fn scenario_34_35_type_fresh_jti_defaults() {
-    let (m, _) = manager();
+    let (m, clock) = manager();
     let d = m
         .decode_token(&sign_claims(&json!({"sub": "a", "exp": NOW + 10})))
         .unwrap();
@@ -702,7 +702,7 @@ fn scenario_34_35_type_fresh_jti_defaults() {
             .decode_token(&sign_claims(&with(base_claims(), "fresh", fresh)))
             .unwrap();
         assert_eq!(d.fresh(), expect);
-        assert!(!d.fresh().is_fresh_at(m.now_f64()));
+        assert!(!d.fresh().is_fresh_at(clock.now().as_secs_f64()));
     }
 }
 
@@ -1287,4 +1287,34 @@ fn token_cap_must_fit_the_managers_own_tokens() {
             .build()
             .is_ok()
     );
+}
+
+/// `claim` answers exactly as the map does, for few claims and for many.
+#[test]
+fn decoded_claim_lookup_agrees_with_the_map() {
+    let manager = JwtManager::builder()
+        .secret("an-example-secret-of-at-least-32-bytes!")
+        .build()
+        .unwrap();
+    let absent = [
+        "", "x", "pair", "family", "su", "subx", "jt", "JTI", "exp2", "Ω",
+    ];
+    for extra in [0, 5, 30] {
+        let mut builder = manager.access_token("alice");
+        for i in 0..extra {
+            builder = builder.claim(format!("c{i}"), i);
+        }
+        let token = builder.claim("Ω", "omega").create().unwrap();
+        let decoded = manager.decode_token(&token).unwrap();
+        for name in decoded.claims().keys() {
+            assert_eq!(decoded.claim(name), decoded.claims().get(name), "{name}");
+        }
+        for name in absent.iter().chain(&["sub", "jti", "csrf", "c3", "c29"]) {
+            assert_eq!(decoded.claim(name), decoded.claims().get(*name), "{name}");
+        }
+        assert_eq!(decoded.subject(), decoded.identity().as_str());
+        assert_eq!(decoded.subject(), Some("alice"));
+        assert_eq!(decoded.jti(), decoded.claims()["jti"].as_str());
+        assert!(decoded.jti().is_some());
+    }
 }

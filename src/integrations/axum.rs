@@ -31,7 +31,7 @@ use serde::de::DeserializeOwned;
 
 use crate::guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, OptionalJwt,
-    RefreshJwtRequired,
+    RefreshJwtRequired, Rejection,
 };
 
 impl IntoResponse for JwtRejection {
@@ -107,6 +107,6 @@ where
     type Rejection = JwtRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Self::run(parts, true).await.map_err(Into::into)
+        Self::run(parts, true).await.map_err(Rejection::into_logged)
     }
 }

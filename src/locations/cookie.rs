@@ -1,12 +1,13 @@
-//! Cookies, and the double-submit CSRF protection that comes with them.
+//! Cookies, and the double-submit CSRF protection that comes with them: [`CookieOptions`]
+//! (checked into the cookie and CSRF settings), reading the token cookie, and the CSRF check.
+//! Writing cookies on responses is the manager's (`manager/set_cookies.rs`).
 
 use std::borrow::Cow;
 
 use http::{HeaderMap, HeaderName, Method};
 use subtle::ConstantTimeEq;
 
-use super::json::BodyValues;
-use super::{Found, missing};
+use super::{BodyValues, Found, missing};
 use crate::error::{ConfigError, ErrorKind, JwtError};
 
 /// `SameSite` for the JWT and CSRF cookies (`JWT_COOKIE_SAMESITE`).
@@ -43,6 +44,158 @@ pub(crate) struct CsrfConfig {
     pub(crate) refresh_cookie_path: Box<str>,
     pub(crate) access_field: Box<str>,
     pub(crate) refresh_field: Box<str>,
+}
+
+/// Cookie and double-submit CSRF settings, with Flask-JWT-Extended's defaults
+/// (`JWT_ACCESS_COOKIE_NAME`, `JWT_COOKIE_SECURE`, `JWT_CSRF_METHODS`, ...). Every field is
+/// public; start from `CookieOptions::default()`.
+///
+/// ```
+/// use jwt_extended::{CookieOptions, JwtManager, SameSite, TokenLocation};
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .token_locations([TokenLocation::Cookies])
+///     .cookies(CookieOptions {
+///         secure: true,
+///         same_site: Some(SameSite::Strict),
+///         session_cookie: false,
+///         ..CookieOptions::default()
+///     })
+///     .build()?;
+/// # Ok::<(), jwt_extended::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieOptions {
+    /// `JWT_ACCESS_COOKIE_NAME`: `access_token_cookie`.
+    pub access_cookie_name: String,
+    /// `JWT_REFRESH_COOKIE_NAME`: `refresh_token_cookie`.
+    pub refresh_cookie_name: String,
+    /// `JWT_ACCESS_COOKIE_PATH`: `/`.
+    pub access_cookie_path: String,
+    /// `JWT_REFRESH_COOKIE_PATH`: `/`.
+    pub refresh_cookie_path: String,
+    /// `JWT_COOKIE_SECURE`: `false`.
+    pub secure: bool,
+    /// `JWT_COOKIE_DOMAIN`: none (a leading dot is dropped).
+    pub domain: Option<String>,
+    /// `JWT_COOKIE_SAMESITE`: none (the attribute is omitted).
+    pub same_site: Option<SameSite>,
+    /// `JWT_SESSION_COOKIE`: `true` (no `Max-Age`); `false` gives `Max-Age=31540000`.
+    pub session_cookie: bool,
+    /// CHIPS `Partitioned` attribute: `false`.
+    pub partitioned: bool,
+    /// `JWT_CSRF_METHODS`: `POST`, `PUT`, `PATCH`, `DELETE` (case-sensitive).
+    pub csrf_methods: Vec<String>,
+    /// `JWT_CSRF_IN_COOKIES`: `true` (the CSRF value is also set in a readable cookie).
+    pub csrf_in_cookies: bool,
+    /// `JWT_CSRF_CHECK_FORM`: `false` (with [`JwtBodyLayer`](crate::JwtBodyLayer), also read
+    /// the CSRF value from a form field when the header is absent).
+    pub csrf_check_form: bool,
+    /// `JWT_ACCESS_CSRF_HEADER_NAME`: `X-CSRF-TOKEN`.
+    pub access_csrf_header_name: String,
+    /// `JWT_REFRESH_CSRF_HEADER_NAME`: `X-CSRF-TOKEN`.
+    pub refresh_csrf_header_name: String,
+    /// `JWT_ACCESS_CSRF_COOKIE_NAME`: `csrf_access_token`.
+    pub access_csrf_cookie_name: String,
+    /// `JWT_REFRESH_CSRF_COOKIE_NAME`: `csrf_refresh_token`.
+    pub refresh_csrf_cookie_name: String,
+    /// `JWT_ACCESS_CSRF_COOKIE_PATH`: `/`.
+    pub access_csrf_cookie_path: String,
+    /// `JWT_REFRESH_CSRF_COOKIE_PATH`: `/`.
+    pub refresh_csrf_cookie_path: String,
+    /// `JWT_ACCESS_CSRF_FIELD_NAME`: `csrf_token`.
+    pub access_csrf_field_name: String,
+    /// `JWT_REFRESH_CSRF_FIELD_NAME`: `csrf_token`.
+    pub refresh_csrf_field_name: String,
+}
+
+impl Default for CookieOptions {
+    fn default() -> Self {
+        Self {
+            access_cookie_name: "access_token_cookie".into(),
+            refresh_cookie_name: "refresh_token_cookie".into(),
+            access_cookie_path: "/".into(),
+            refresh_cookie_path: "/".into(),
+            secure: false,
+            domain: None,
+            same_site: None,
+            session_cookie: true,
+            partitioned: false,
+            csrf_methods: ["POST", "PUT", "PATCH", "DELETE"].map(String::from).into(),
+            csrf_in_cookies: true,
+            csrf_check_form: false,
+            access_csrf_header_name: "X-CSRF-TOKEN".into(),
+            refresh_csrf_header_name: "X-CSRF-TOKEN".into(),
+            access_csrf_cookie_name: "csrf_access_token".into(),
+            refresh_csrf_cookie_name: "csrf_refresh_token".into(),
+            access_csrf_cookie_path: "/".into(),
+            refresh_csrf_cookie_path: "/".into(),
+            access_csrf_field_name: "csrf_token".into(),
+            refresh_csrf_field_name: "csrf_token".into(),
+        }
+    }
+}
+
+impl CookieOptions {
+    /// The checked cookie and CSRF settings.
+    pub(crate) fn build(&self, protect: bool) -> Result<(CookieConfig, CsrfConfig), ConfigError> {
+        let cookies = CookieConfig::new(
+            &self.access_cookie_name,
+            &self.refresh_cookie_name,
+            &self.access_cookie_path,
+            &self.refresh_cookie_path,
+            self.secure,
+            self.domain.as_deref(),
+            self.same_site,
+            self.session_cookie,
+            self.partitioned,
+        )?;
+        // The CSRF cookies follow the same rules (they are written with the same
+        // attributes).
+        CookieConfig::new(
+            &self.access_csrf_cookie_name,
+            &self.refresh_csrf_cookie_name,
+            &self.access_csrf_cookie_path,
+            &self.refresh_csrf_cookie_path,
+            self.secure,
+            self.domain.as_deref(),
+            self.same_site,
+            self.session_cookie,
+            self.partitioned,
+        )?;
+        let header = |option: &'static str, name: &str| {
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| ConfigError::InvalidOption {
+                option,
+                reason: e.to_string(),
+            })
+        };
+        let methods = self
+            .csrf_methods
+            .iter()
+            .map(|m| {
+                http::Method::from_bytes(m.as_bytes()).map_err(|e| ConfigError::InvalidOption {
+                    option: "csrf_methods",
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let csrf = CsrfConfig {
+            protect,
+            methods,
+            in_cookies: self.csrf_in_cookies,
+            check_form: self.csrf_check_form,
+            access_header: header("access_csrf_header_name", &self.access_csrf_header_name)?,
+            refresh_header: header("refresh_csrf_header_name", &self.refresh_csrf_header_name)?,
+            access_cookie: self.access_csrf_cookie_name.as_str().into(),
+            refresh_cookie: self.refresh_csrf_cookie_name.as_str().into(),
+            access_cookie_path: self.access_csrf_cookie_path.as_str().into(),
+            refresh_cookie_path: self.refresh_csrf_cookie_path.as_str().into(),
+            access_field: self.access_csrf_field_name.as_str().into(),
+            refresh_field: self.refresh_csrf_field_name.as_str().into(),
+        };
+        Ok((cookies, csrf))
+    }
 }
 
 fn check_cookie_name(option: &'static str, name: &str) -> Result<(), ConfigError> {

@@ -2,22 +2,31 @@
 //! protection), the query string and the JSON body, in the configured order
 //! (`JWT_TOKEN_LOCATION`). Only a *missing* token moves on to the next location: a malformed
 //! header, a CSRF failure or a bad query value stops the search.
+//!
+//! Configuration and extraction only, no tower types: `header.rs`, `cookie.rs` (with
+//! [`CookieOptions`] and the CSRF check), `query.rs` and `json.rs` each check their settings
+//! at build time and read their location; [`RequestSettings`] holds them all for the
+//! manager. The body is read by the `JwtBodyLayer` middleware into [`BodyValues`].
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method, Uri};
+use serde_json::Value;
 
 use crate::error::{ConfigError, ErrorKind, JwtError};
 
-pub(crate) mod cookie;
-pub(crate) mod header;
-pub(crate) mod json;
-pub(crate) mod query;
+mod cookie;
+mod header;
+mod json;
+mod query;
 
-pub(crate) use cookie::{CookieConfig, CsrfConfig};
+pub(crate) use cookie::{CookieConfig, CsrfConfig, check_csrf, cookie_value};
+pub use cookie::{CookieOptions, SameSite};
 pub(crate) use header::HeaderConfig;
-pub(crate) use json::JsonConfig;
-pub use json::{JwtBodyLayer, JwtBodyService};
+pub(crate) use json::{JsonConfig, is_form, is_json};
 pub(crate) use query::QueryConfig;
 
 /// A place a token is read from (`JWT_TOKEN_LOCATION`).
@@ -32,7 +41,7 @@ pub enum TokenLocation {
     /// The `jwt` query parameter (off by default: query strings end up in logs).
     QueryString,
     /// The `access_token` / `refresh_token` keys of a JSON body (needs
-    /// [`JwtBodyLayer`]).
+    /// [`JwtBodyLayer`](crate::JwtBodyLayer)).
     Json,
 }
 
@@ -78,6 +87,93 @@ impl FromStr for TokenLocation {
                 ),
             }),
         }
+    }
+}
+
+/// Where and how tokens are read from requests: the locations in order, and each
+/// location's checked settings.
+pub(crate) struct RequestSettings {
+    /// The default locations, in order, without duplicates (`JWT_TOKEN_LOCATION`).
+    pub(crate) order: Arc<[TokenLocation]>,
+    pub(crate) header: HeaderConfig,
+    pub(crate) cookies: CookieConfig,
+    pub(crate) csrf: CsrfConfig,
+    pub(crate) query: QueryConfig,
+    pub(crate) json: JsonConfig,
+}
+
+impl RequestSettings {
+    /// The token at `location` (the refresh token's name or key when `refresh`). `body`
+    /// gives what `JwtBodyLayer` read, and is asked only by the locations that need it.
+    pub(crate) fn extract<'h>(
+        &self,
+        location: TokenLocation,
+        head: RequestParts<'h>,
+        body: impl FnOnce() -> Option<&'h BodyValues>,
+        refresh: bool,
+    ) -> Result<Found<'h>, JwtError> {
+        match location {
+            TokenLocation::Headers => self.header.extract(head.headers).map(Found::token),
+            TokenLocation::Cookies => {
+                self.cookies
+                    .extract(&self.csrf, head.headers, head.method, body(), refresh)
+            }
+            TokenLocation::QueryString => self.query.extract(head.uri),
+            TokenLocation::Json => self.json.extract(head.headers, body(), refresh),
+        }
+    }
+
+    /// Whether the CSRF value may come from a form field (`csrf_check_form`).
+    pub(crate) fn reads_form(&self) -> bool {
+        self.csrf.check_form
+    }
+
+    /// The values a body holds for the guards: the JSON keys of the tokens (when `json`), and
+    /// the CSRF form fields (when `form`).
+    pub(crate) fn read_body(&self, bytes: &[u8], json: bool, form: bool) -> BodyValues {
+        let mut values = BodyValues::default();
+        if json {
+            // Only a JSON object counts; arrays, scalars and invalid JSON read as "no key".
+            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(bytes) {
+                let take = |key: &str| map.get(key).and_then(Value::as_str).map(String::from);
+                values.json_access = take(&self.json.access_key);
+                values.json_refresh = take(&self.json.refresh_key);
+            }
+        }
+        if form {
+            let wanted = [&*self.csrf.access_field, &*self.csrf.refresh_field];
+            for (k, v) in form_urlencoded::parse(bytes) {
+                if wanted.contains(&&*k) && !values.form.iter().any(|(n, _)| *n == *k) {
+                    values.form.push((k.into_owned(), v.into_owned()));
+                }
+            }
+        }
+        values
+    }
+}
+
+/// The parts of a request the locations read.
+#[derive(Clone, Copy)]
+pub(crate) struct RequestParts<'h> {
+    pub(crate) method: &'h Method,
+    pub(crate) uri: &'h Uri,
+    pub(crate) headers: &'h HeaderMap,
+}
+
+/// What `JwtBodyLayer` read from the body, kept in the request under a private type.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BodyValues {
+    json_access: Option<String>,
+    json_refresh: Option<String>,
+    form: Vec<(String, String)>,
+}
+
+impl BodyValues {
+    pub(crate) fn form_field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 

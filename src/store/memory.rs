@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::{Check, Consumption, RevocationStore, StoreError, StoreErrorKind};
-use crate::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock};
 
 /// Number of shards (independent locks). A power of two.
 const SHARDS: usize = 64;

@@ -135,7 +135,7 @@ pub trait RevocationStore: fmt::Debug + Send + Sync + 'static {
 pub struct StoreError {
     kind: StoreErrorKind,
     message: Cow<'static, str>,
-    source: Option<crate::BoxError>,
+    source: Option<crate::error::BoxError>,
 }
 
 /// The kind of a [`StoreError`].
@@ -170,7 +170,7 @@ impl StoreError {
 
     /// Attaches the underlying cause.
     #[must_use]
-    pub fn with_source(mut self, source: impl Into<crate::BoxError>) -> Self {
+    pub fn with_source(mut self, source: impl Into<crate::error::BoxError>) -> Self {
         self.source = Some(source.into());
         self
     }

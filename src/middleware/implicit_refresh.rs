@@ -2,8 +2,6 @@
 //! is about to expire" after-request pattern, built in.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -13,8 +11,9 @@ use time::Duration;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::body::BoxFuture;
 use crate::claims::{DecodedToken, TokenType};
-use crate::locations::cookie::cookie_value;
+use crate::locations::cookie_value;
 use crate::manager::JwtManager;
 
 /// For cookie apps: when a request carries a valid access cookie that expires within
@@ -64,10 +63,10 @@ impl ImplicitRefreshLayer {
 }
 
 impl<S> Layer<S> for ImplicitRefreshLayer {
-    type Service = ImplicitRefresh<S>;
+    type Service = ImplicitRefreshService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ImplicitRefresh {
+        ImplicitRefreshService {
             inner,
             layer: self.clone(),
         }
@@ -76,24 +75,41 @@ impl<S> Layer<S> for ImplicitRefreshLayer {
 
 /// The service of [`ImplicitRefreshLayer`].
 #[derive(Clone)]
-pub struct ImplicitRefresh<S> {
+pub struct ImplicitRefreshService<S> {
     inner: S,
     layer: ImplicitRefreshLayer,
 }
 
-impl<S: fmt::Debug> fmt::Debug for ImplicitRefresh<S> {
+impl<S: fmt::Debug> fmt::Debug for ImplicitRefreshService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImplicitRefresh")
+        f.debug_struct("ImplicitRefreshService")
             .field("inner", &self.inner)
             .field("layer", &self.layer)
             .finish()
     }
 }
 
+impl<S> ImplicitRefreshService<S> {
+    /// A reference to the inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// A mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 impl ImplicitRefreshLayer {
     /// The request's access cookie, when it is valid and expires within the window.
     fn candidate<B>(&self, req: &Request<B>) -> Option<Arc<DecodedToken>> {
-        let cookies = &self.manager.inner().guard.cookies;
+        let cookies = &self.manager.requests().cookies;
         let raw = cookie_value(req.headers(), &cookies.access_name).ok()??;
         let token = self.manager.decode_token(raw).ok()?;
         let exp = token.expires_at()?;
@@ -113,9 +129,7 @@ fn unsets_access_cookie<B>(res: &Response<B>, name: &str) -> bool {
     })
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S, B, ResBody> Service<Request<B>> for ImplicitRefresh<S>
+impl<S, B, ResBody> Service<Request<B>> for ImplicitRefreshService<S>
 where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
@@ -140,7 +154,7 @@ where
             let Some(token) = candidate else {
                 return Ok(res);
             };
-            let name = &manager.inner().guard.cookies.access_name;
+            let name = &manager.requests().cookies.access_name;
             let ok = res.status().is_success() || res.status().is_redirection();
             if !ok || unsets_access_cookie(&res, name) {
                 return Ok(res);
@@ -149,6 +163,7 @@ where
                 return Ok(res);
             }
             let cookies = manager
+                .issuer()
                 .reissue(&token, TokenType::Access)
                 .fresh_value(token.fresh())
                 .create()

@@ -1,4 +1,5 @@
-//! Response helpers for cookie-based apps: Flask-JWT-Extended's `set_access_cookies`,
+//! Response helpers for cookie-based apps (the response side; reading cookies from requests
+//! is `locations/cookie.rs`): Flask-JWT-Extended's `set_access_cookies`,
 //! `set_refresh_cookies`, `unset_jwt_cookies`, `unset_access_cookies` and
 //! `unset_refresh_cookies`.
 //!
@@ -12,8 +13,8 @@ use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue, Response};
 use time::{Duration, OffsetDateTime};
 
+use super::JwtManager;
 use crate::error::{ErrorKind, JwtError};
-use crate::manager::JwtManager;
 
 /// `Max-Age` of persistent cookies (`JWT_SESSION_COOKIE = False`): one year, as
 /// Flask-JWT-Extended writes it.
@@ -121,7 +122,7 @@ impl JwtManager {
         overrides: &'c CookieOverrides,
         unset: bool,
     ) -> Cookie<'c> {
-        let cfg = &self.inner().guard.cookies;
+        let cfg = &self.inner.requests.cookies;
         let mut b = Cookie::build((spec.name, value))
             .path(spec.path)
             .http_only(spec.http_only)
@@ -147,7 +148,7 @@ impl JwtManager {
                 .max_age
                 .or((!cfg.session).then(|| Duration::seconds(PERSISTENT_MAX_AGE)));
             if let Some(age) = max_age {
-                let now = self.inner().clock.now();
+                let now = self.inner.clock.now();
                 let now = OffsetDateTime::UNIX_EPOCH + StdDuration::from_secs(now.as_secs());
                 b = b.max_age(age);
                 if let Some(expires) = now.checked_add(age) {
@@ -160,8 +161,8 @@ impl JwtManager {
 
     /// The token cookie's name and path, and its CSRF cookie's name and path.
     fn cookie_names(&self, refresh: bool) -> (&str, &str, &str, &str) {
-        let guard = &self.inner().guard;
-        let (cfg, csrf) = (&guard.cookies, &guard.csrf);
+        let requests = &self.inner.requests;
+        let (cfg, csrf) = (&requests.cookies, &requests.csrf);
         if refresh {
             (
                 &cfg.refresh_name,
@@ -185,7 +186,7 @@ impl JwtManager {
         refresh: bool,
         overrides: &CookieOverrides,
     ) -> Result<JwtCookies, JwtError> {
-        let csrf = &self.inner().guard.csrf;
+        let csrf = &self.inner.requests.csrf;
         let decoded = self.decode_token(token)?;
         let (name, path, csrf_name, csrf_path) = self.cookie_names(refresh);
         let mut out = JwtCookies::default();
@@ -210,7 +211,7 @@ impl JwtManager {
     }
 
     fn unset_cookies(&self, refresh: bool, overrides: &CookieOverrides) -> JwtCookies {
-        let csrf = &self.inner().guard.csrf;
+        let csrf = &self.inner.requests.csrf;
         let (name, path, csrf_name, csrf_path) = self.cookie_names(refresh);
         let mut out = JwtCookies::default();
         let specs = [

@@ -10,15 +10,16 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
 use pin_project_lite::pin_project;
 use serde_json::Value;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::body::{BoxFuture, ResponseBody};
 use crate::error::{ErrorKind, JwtError};
 use crate::guard::{
-    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, OptionalJwt,
+    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, NoClaims, OptionalJwt,
     RefreshJwtRequired, Rejection, Requirement, verify,
 };
 use crate::locations::TokenLocation;
@@ -168,10 +169,10 @@ impl RequireJwtLayer {
 }
 
 impl<S> Layer<S> for RequireJwtLayer {
-    type Service = RequireJwt<S>;
+    type Service = RequireJwtService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequireJwt {
+        RequireJwtService {
             inner,
             layer: self.clone(),
         }
@@ -180,24 +181,29 @@ impl<S> Layer<S> for RequireJwtLayer {
 
 /// The service of [`RequireJwtLayer`].
 #[derive(Clone)]
-pub struct RequireJwt<S> {
+pub struct RequireJwtService<S> {
     inner: S,
     layer: RequireJwtLayer,
 }
 
-impl<S: fmt::Debug> fmt::Debug for RequireJwt<S> {
+impl<S: fmt::Debug> fmt::Debug for RequireJwtService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequireJwt")
+        f.debug_struct("RequireJwtService")
             .field("inner", &self.inner)
             .field("layer", &self.layer)
             .finish()
     }
 }
 
-impl<S> RequireJwt<S> {
+impl<S> RequireJwtService<S> {
     /// A reference to the inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner
+    }
+
+    /// A mutable reference to the inner service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
     }
 
     /// The inner service.
@@ -206,9 +212,9 @@ impl<S> RequireJwt<S> {
     }
 }
 
-type VerifyFuture<B> = Pin<Box<dyn Future<Output = Result<Request<B>, Response<Bytes>>> + Send>>;
+type VerifyFuture<B> = BoxFuture<Result<Request<B>, Response<Bytes>>>;
 
-impl<S, B, ResBody> Service<Request<B>> for RequireJwt<S>
+impl<S, B, ResBody> Service<Request<B>> for RequireJwtService<S>
 where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone + Send + 'static,
     B: Send + 'static,
@@ -232,7 +238,7 @@ where
         let ours = req
             .extensions()
             .get::<JwtContext>()
-            .is_some_and(|ctx| std::ptr::eq(ctx.manager.inner(), self.layer.manager.inner()));
+            .is_some_and(|ctx| ctx.manager.is(&self.layer.manager));
         if !ours {
             req.extensions_mut().insert(JwtContext {
                 manager: self.layer.manager.clone(),
@@ -243,7 +249,7 @@ where
         let fut: VerifyFuture<B> = Box::pin(async move {
             match authorize(&layer, &mut req).await {
                 Ok(()) => Ok(req),
-                Err(rejection) => Err(crate::JwtRejection::from(rejection).into_response()),
+                Err(rejection) => Err(rejection.into_logged().into_response()),
             }
         });
         ResponseFuture {
@@ -263,8 +269,7 @@ async fn authorize<B: Send>(
     let verified = verify(req, req_).await?;
     let Some(verified) = verified else {
         if req_.optional && req.method() != http::Method::OPTIONS {
-            req.extensions_mut()
-                .insert(OptionalJwt::<crate::NoClaims>(None));
+            req.extensions_mut().insert(OptionalJwt::<NoClaims>(None));
         }
         return Ok(());
     };
@@ -280,32 +285,28 @@ async fn authorize<B: Send>(
     let ext = req.extensions_mut();
     match (req_.kind, req_.optional) {
         (_, true) => {
-            ext.insert(OptionalJwt(Some(
-                JwtRequired::<crate::NoClaims>::from_verified(verified)?,
-            )));
+            ext.insert(OptionalJwt(Some(JwtRequired::<NoClaims>::from_verified(
+                verified,
+            )?)));
         }
         (Kind::Access, false) => {
-            ext.insert(JwtRequired::<crate::NoClaims>::from_verified(verified)?);
+            ext.insert(JwtRequired::<NoClaims>::from_verified(verified)?);
         }
         (Kind::Fresh, false) => {
-            ext.insert(FreshJwtRequired::<crate::NoClaims>::from_verified(
-                verified,
-            )?);
+            ext.insert(FreshJwtRequired::<NoClaims>::from_verified(verified)?);
         }
         (Kind::Refresh, false) => {
-            ext.insert(RefreshJwtRequired::<crate::NoClaims>::from_verified(
-                verified,
-            )?);
+            ext.insert(RefreshJwtRequired::<NoClaims>::from_verified(verified)?);
         }
         (Kind::Any, false) => {
-            ext.insert(AnyJwtRequired::<crate::NoClaims>::from_verified(verified)?);
+            ext.insert(AnyJwtRequired::<NoClaims>::from_verified(verified)?);
         }
     }
     Ok(())
 }
 
 pin_project! {
-    /// The response future of [`RequireJwt`].
+    /// The response future of [`RequireJwtService`].
     pub struct ResponseFuture<S: Service<Request<B>>, B> {
         #[pin]
         state: State<S, B>,
@@ -355,89 +356,6 @@ where
                     return fut.poll(cx).map_ok(|res| res.map(ResponseBody::inner));
                 }
             }
-        }
-    }
-}
-
-pin_project! {
-    /// The response body of [`RequireJwt`]: the inner service's body, or the rejection's.
-    pub struct ResponseBody<B> {
-        #[pin]
-        kind: BodyKind<B>,
-    }
-}
-
-pin_project! {
-    #[project = BodyProj]
-    enum BodyKind<B> {
-        Rejection {
-            body: Option<Bytes>,
-        },
-        Inner {
-            #[pin]
-            body: B,
-        },
-    }
-}
-
-impl<B> ResponseBody<B> {
-    pub(crate) fn rejection(body: Option<Bytes>) -> Self {
-        Self {
-            kind: BodyKind::Rejection { body },
-        }
-    }
-
-    pub(crate) fn inner(body: B) -> Self {
-        Self {
-            kind: BodyKind::Inner { body },
-        }
-    }
-
-    fn error_response(status: http::StatusCode) -> Response<Self> {
-        let mut res = Response::new(Self::rejection(None));
-        *res.status_mut() = status;
-        res
-    }
-}
-
-impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            BodyKind::Rejection { body } => {
-                f.debug_struct("Rejection").field("body", body).finish()
-            }
-            BodyKind::Inner { body } => f.debug_struct("Inner").field("body", body).finish(),
-        }
-    }
-}
-
-impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            BodyProj::Rejection { body } => Poll::Ready(body.take().map(|b| Ok(Frame::data(b)))),
-            BodyProj::Inner { body } => body.poll_frame(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            BodyKind::Rejection { body } => body.is_none(),
-            BodyKind::Inner { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            BodyKind::Rejection { body } => {
-                SizeHint::with_exact(body.as_ref().map_or(0, |b| b.len() as u64))
-            }
-            BodyKind::Inner { body } => body.size_hint(),
         }
     }
 }

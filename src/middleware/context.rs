@@ -1,4 +1,5 @@
-//! [`JwtLayer`]: adds the manager's context to every request, for the guards.
+//! [`JwtLayer`]: adds the manager's context to every request, for the guards; and
+//! [`JwtManager::layer`].
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -10,6 +11,13 @@ use tower_service::Service;
 use crate::guard::JwtContext;
 use crate::locations::TokenLocation;
 use crate::manager::JwtManager;
+
+impl JwtManager {
+    /// A [`JwtLayer`] adding this manager to every request, for the guards.
+    pub fn layer(&self) -> JwtLayer {
+        JwtLayer::new(self.clone())
+    }
+}
 
 /// Adds a [`JwtManager`] to every request so that the guards can find it.
 ///

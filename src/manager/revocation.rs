@@ -1,31 +1,45 @@
-//! Revocation on the manager: revoking tokens, and the check every guard runs.
+//! Revocation on the manager: revoking tokens (one, a pair, a family, every token of an
+//! identity), refresh-token rotation, and [`check_revocation`](JwtManager::check_revocation),
+//! the check every guard runs on every request.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::JwtManager;
+use crate::callbacks::Blocklist;
 use crate::claims::{DecodedToken, TokenType};
 use crate::error::{ErrorKind, JwtError};
-use crate::manager::JwtManager;
-use crate::store::{Consumption, RevocationStore, keep_until};
+use crate::store::{Consumption, RevocationStore, StoreError, keep_until};
+use crate::token::TokenPair;
+
+/// The revocation settings of a manager.
+pub(super) struct RevocationConfig {
+    pub(super) store: Option<Arc<dyn RevocationStore>>,
+    pub(super) blocklist: Option<Arc<dyn Blocklist>>,
+    /// Extra seconds a revocation is kept past `exp + leeway`.
+    pub(super) skew_margin: u64,
+    /// Refresh rotation: `Some(overlap seconds)` when on.
+    pub(super) rotation: Option<u64>,
+}
 
 /// Store id prefixes: short, so the memory store keeps `<prefix>:<uuid>` ids compactly.
-pub(crate) const JTI: &str = "jti:";
-pub(crate) const PAIR: &str = "pair:";
-pub(crate) const FAMILY: &str = "fam:";
+const JTI: &str = "jti:";
+const PAIR: &str = "pair:";
+const FAMILY: &str = "fam:";
 
 /// Builds `<prefix><id>` on the stack when it fits (always, for uuid ids), so the check on
 /// every request does not allocate for it.
-pub(crate) struct IdBuf {
+struct IdBuf {
     buf: [u8; 64],
 }
 
 impl IdBuf {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Self { buf: [0; 64] }
     }
 
-    pub(crate) fn id<'a>(&'a mut self, prefix: &str, id: &str) -> std::borrow::Cow<'a, str> {
+    fn id<'a>(&'a mut self, prefix: &str, id: &str) -> std::borrow::Cow<'a, str> {
         let len = prefix.len() + id.len();
         if len > self.buf.len() {
             return std::borrow::Cow::Owned(format!("{prefix}{id}"));
@@ -39,7 +53,7 @@ impl IdBuf {
     }
 }
 
-fn unavailable(e: crate::store::StoreError) -> JwtError {
+fn unavailable(e: StoreError) -> JwtError {
     JwtError::new(
         ErrorKind::Unavailable,
         "Token revocation status unavailable",
@@ -49,7 +63,7 @@ fn unavailable(e: crate::store::StoreError) -> JwtError {
 
 impl JwtManager {
     fn store(&self) -> Result<&dyn RevocationStore, JwtError> {
-        self.inner().guard.store.as_deref().ok_or_else(|| {
+        self.inner.revocation.store.as_deref().ok_or_else(|| {
             JwtError::new(
                 ErrorKind::Misconfigured,
                 "no revocation store is configured (JwtManagerBuilder::revocation_store)",
@@ -59,13 +73,12 @@ impl JwtManager {
 
     /// How long a revocation of `token` must be kept: its `exp` plus leeway plus the skew
     /// margin.
-    pub(crate) fn keep_until(&self, exp: Option<u64>) -> u64 {
-        let inner = self.inner();
+    fn keep_until(&self, exp: Option<u64>) -> u64 {
         keep_until(
             exp,
             self.now().secs,
-            inner.decode.leeway,
-            inner.guard.skew_margin,
+            self.leeway(),
+            self.inner.revocation.skew_margin,
         )
     }
 
@@ -109,7 +122,7 @@ impl JwtManager {
     /// affected; a client that logs in again right away may need to do so once more.
     pub async fn revoke_all_for_identity(&self, identity: &str) -> Result<(), JwtError> {
         let store = self.store()?;
-        let create = &self.inner().create;
+        let create = &self.inner.issuer;
         let longest = [create.access_expires, create.refresh_expires]
             .into_iter()
             .map(|d| d.map(|d| d.whole_seconds().max(0) as u64))
@@ -127,11 +140,11 @@ impl JwtManager {
     /// The revocation check of the guards: the store (by `jti`, pair and family ids, and the
     /// identity's "not before" time), then the blocklist callback. Fails closed.
     pub(crate) async fn check_revocation(&self, token: &Arc<DecodedToken>) -> Result<(), JwtError> {
-        let guard = &self.inner().guard;
+        let revocation = &self.inner.revocation;
         let revoked = || {
             JwtError::new(ErrorKind::Revoked, "Token has been revoked").with_token(token.clone())
         };
-        if let Some(store) = &guard.store {
+        if let Some(store) = &revocation.store {
             let Some(jti) = token.jti() else {
                 // Revocation cannot be checked without a jti: refuse.
                 return Err(JwtError::invalid("Missing claim: jti"));
@@ -162,7 +175,7 @@ impl JwtManager {
                 return Err(revoked());
             }
         }
-        if let Some(blocklist) = &guard.blocklist {
+        if let Some(blocklist) = &revocation.blocklist {
             match blocklist.is_revoked(token).await {
                 Ok(false) => {}
                 Ok(true) => return Err(revoked()),
@@ -179,132 +192,11 @@ impl JwtManager {
     }
 }
 
-/// An access token and a refresh token issued together (sharing a `pair` id, and a rotation
-/// `family` when refresh rotation is on).
-#[derive(Clone, PartialEq, Eq)]
-pub struct TokenPair {
-    /// The access token.
-    pub access_token: String,
-    /// The refresh token.
-    pub refresh_token: String,
-}
-
-impl std::fmt::Debug for TokenPair {
-    // Tokens are credentials: never printed.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenPair").finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`TokenPair`] (see [`JwtManager::token_pair`]).
-#[must_use = "a TokenPairBuilder does nothing until `create()` is called"]
-pub struct TokenPairBuilder<'m> {
-    manager: &'m JwtManager,
-    identity: Value,
-    fresh: bool,
-    claims: serde_json::Map<String, Value>,
-    family: Option<String>,
-    error: Option<JwtError>,
-}
-
-impl std::fmt::Debug for TokenPairBuilder<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenPairBuilder")
-            .field("fresh", &self.fresh)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TokenPairBuilder<'_> {
-    /// Marks the access token fresh (for a login; refreshes give non-fresh tokens).
-    pub fn fresh(mut self, fresh: bool) -> Self {
-        self.fresh = fresh;
-        self
-    }
-
-    /// Adds a claim to both tokens.
-    pub fn claim(mut self, name: impl Into<String>, value: impl serde::Serialize) -> Self {
-        match serde_json::to_value(value) {
-            Ok(value) => {
-                self.claims.insert(name.into(), value);
-            }
-            Err(e) => {
-                let e = JwtError::creation("a claim could not be serialized").with_source(e);
-                self.error.get_or_insert(e);
-            }
-        }
-        self
-    }
-
-    /// Signs both tokens.
-    pub fn create(self) -> Result<TokenPair, JwtError> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        let m = self.manager;
-        let pair = Value::String(uuid::Uuid::new_v4().to_string());
-        let family = m.inner().guard.rotation.map(|_| {
-            Value::String(
-                self.family
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            )
-        });
-        let mut access =
-            crate::token::TokenBuilder::new(m, self.identity.clone(), TokenType::Access)
-                .fresh(self.fresh)
-                .internal_claim("pair", pair.clone());
-        let mut refresh = crate::token::TokenBuilder::new(m, self.identity, TokenType::Refresh)
-            .internal_claim("pair", pair);
-        if let Some(f) = family {
-            access = access.internal_claim("family", f.clone());
-            refresh = refresh.internal_claim("family", f);
-        }
-        for (k, v) in self.claims {
-            access = access.claim(k.clone(), &v);
-            refresh = refresh.claim(k, v);
-        }
-        Ok(TokenPair {
-            access_token: access.create()?,
-            refresh_token: refresh.create()?,
-        })
-    }
-}
-
 impl JwtManager {
-    /// Starts an access and a refresh token issued together: they share a `pair` id, so
-    /// [`revoke_pair`](Self::revoke_pair) revokes both, and, when refresh rotation is on, a
-    /// rotation `family`.
-    ///
-    /// ```
-    /// use jwt_extended::{JwtManager, store::MemoryStore};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let manager = JwtManager::builder()
-    ///     .secret("an-example-secret-of-at-least-32-bytes!")
-    ///     .revocation_store(MemoryStore::new())
-    ///     .build()?;
-    /// let pair = manager.token_pair("alice").fresh(true).claim("is_admin", false).create()?;
-    /// let access = manager.decode_token(&pair.access_token)?;
-    /// manager.revoke_pair(&access).await?; // the refresh token is revoked too
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn token_pair(&self, identity: impl crate::Identity) -> TokenPairBuilder<'_> {
-        TokenPairBuilder {
-            manager: self,
-            identity: identity.identity(),
-            fresh: false,
-            claims: serde_json::Map::new(),
-            family: None,
-            error: None,
-        }
-    }
-
     /// The time until which a pair or family id must stay revoked: the longest a refresh
     /// token issued now can live.
     fn keep_pair_until(&self, token: &DecodedToken) -> u64 {
-        let refresh = self.inner().create.refresh_expires;
+        let refresh = self.inner.issuer.refresh_expires;
         let now = self.now().secs;
         let longest = refresh.map(|d| now.saturating_add(d.whole_seconds().max(0) as u64));
         let exp = match (token.expires_at(), longest) {
@@ -355,7 +247,7 @@ impl JwtManager {
         &self,
         refresh: &DecodedToken,
     ) -> Result<TokenPair, JwtError> {
-        let Some(overlap) = self.inner().guard.rotation else {
+        let Some(overlap) = self.inner.revocation.rotation else {
             return Err(JwtError::new(
                 ErrorKind::Misconfigured,
                 "refresh rotation is off (JwtManagerBuilder::refresh_rotation)",
@@ -405,9 +297,9 @@ impl JwtManager {
             revoked?;
             return Err(JwtError::new(ErrorKind::Revoked, "Token has been revoked"));
         }
-        let mut builder = self.token_pair(refresh.identity().clone());
-        builder.family = Some(family);
-        for (name, value) in self.application_claims(refresh) {
+        let issuer = &self.inner.issuer;
+        let mut builder = issuer.pair(refresh.identity().clone()).in_family(family);
+        for (name, value) in issuer.application_claims(refresh) {
             builder = builder.claim(name.clone(), value);
         }
         builder.create()

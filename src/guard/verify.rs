@@ -1,0 +1,362 @@
+//! The per-request verification pipeline every guard and route layer runs (reference:
+//! Flask-JWT-Extended's `verify_jwt_in_request`), and the context [`JwtContext`] that the
+//! `JwtLayer` middleware puts into every request for it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::{Extensions, HeaderMap, Method, Request, Uri, request::Parts};
+use serde_json::Value;
+
+use super::rejection::Rejection;
+use crate::callbacks::AnyUser;
+use crate::claims::{DecodedToken, TokenType};
+use crate::error::{ErrorKind, JwtError};
+use crate::locations::{
+    BodyValues, Found, RequestParts, TokenLocation, check_csrf, missing_everywhere,
+};
+use crate::manager::JwtManager;
+use crate::response::ErrorResponder;
+
+/// What the layer puts into every request: the manager, and the locations to search when
+/// a route overrides them.
+#[derive(Clone)]
+pub(crate) struct JwtContext {
+    pub(crate) manager: JwtManager,
+    pub(crate) locations: Option<Arc<[TokenLocation]>>,
+}
+
+/// Which tokens a guard accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Access tokens (any type but `refresh`).
+    Access,
+    /// Fresh access tokens.
+    Fresh,
+    /// Refresh tokens only.
+    Refresh,
+    /// Any token type (`verify_type=False`).
+    Any,
+}
+
+/// Flask-JWT-Extended's `verify_jwt_in_request` parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct Requirement {
+    pub(crate) kind: Kind,
+    pub(crate) optional: bool,
+    pub(crate) locations: Option<Arc<[TokenLocation]>>,
+    pub(crate) skip_revocation: bool,
+}
+
+impl Requirement {
+    pub(crate) const fn new(kind: Kind) -> Self {
+        Self {
+            kind,
+            optional: false,
+            locations: None,
+            skip_revocation: false,
+        }
+    }
+}
+
+/// A token that passed every check of a guard.
+pub(crate) struct Verified {
+    pub(crate) token: Arc<DecodedToken>,
+    pub(crate) location: TokenLocation,
+    pub(crate) user: Option<AnyUser>,
+    pub(crate) responder: Arc<dyn ErrorResponder>,
+}
+
+/// The per-request cache of verified tokens, under a private type so nothing upstream can
+/// forge it. Nearly always one entry, kept inline.
+#[derive(Clone)]
+struct VerifiedCache {
+    first: CacheEntry,
+    more: Vec<CacheEntry>,
+}
+
+impl VerifiedCache {
+    fn iter(&self) -> impl Iterator<Item = &CacheEntry> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+}
+
+#[derive(Clone)]
+struct CacheEntry {
+    /// The manager that verified. A guard working for another manager (an inner
+    /// `JwtLayer`, or a `RequireJwtLayer` of its own) never reuses this verification: its
+    /// keys, audiences, issuer or callbacks may differ.
+    manager: JwtManager,
+    refresh: bool,
+    locations: Arc<[TokenLocation]>,
+    verified: Arc<Verified>,
+    revocation_checked: bool,
+}
+
+/// The parts of a request a guard reads; implemented for `Parts` and `Request<B>`.
+pub(crate) trait RequestHead: Send {
+    fn method(&self) -> &Method;
+    fn uri(&self) -> &Uri;
+    fn headers(&self) -> &HeaderMap;
+    fn extensions(&self) -> &Extensions;
+    fn extensions_mut(&mut self) -> &mut Extensions;
+}
+
+impl RequestHead for Parts {
+    fn method(&self) -> &Method {
+        &self.method
+    }
+    fn uri(&self) -> &Uri {
+        &self.uri
+    }
+    fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+    fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
+    }
+}
+
+impl<B: Send> RequestHead for Request<B> {
+    fn method(&self) -> &Method {
+        self.method()
+    }
+    fn uri(&self) -> &Uri {
+        self.uri()
+    }
+    fn headers(&self) -> &HeaderMap {
+        self.headers()
+    }
+    fn extensions(&self) -> &Extensions {
+        self.extensions()
+    }
+    fn extensions_mut(&mut self) -> &mut Extensions {
+        self.extensions_mut()
+    }
+}
+
+fn missing_layer() -> JwtError {
+    JwtError::new(
+        ErrorKind::Misconfigured,
+        "Missing JWT context: is `JwtLayer` installed in front of this route?",
+    )
+}
+
+/// Runs the checks of `req` on the request. `Ok(None)`: no token on an optional route, or
+/// an `OPTIONS` request.
+pub(crate) async fn verify<H: RequestHead>(
+    head: &mut H,
+    req: &Requirement,
+) -> Result<Option<Arc<Verified>>, Rejection> {
+    // The context stays borrowed from the request: nothing of it is cloned on the way.
+    let Some(ctx) = head.extensions().get::<JwtContext>() else {
+        return Err(Rejection::new(missing_layer(), None));
+    };
+    let manager = &ctx.manager;
+    let responder = manager.responder();
+    let reject = |e: JwtError| Rejection::new(e, Some(responder.clone()));
+    if head.method() == Method::OPTIONS {
+        return Ok(None);
+    }
+    let refresh = req.kind == Kind::Refresh;
+    let locations = req
+        .locations
+        .as_ref()
+        .or(ctx.locations.as_ref())
+        .unwrap_or(&manager.requests().order);
+
+    let cached = head.extensions().get::<VerifiedCache>().and_then(|cache| {
+        cache
+            .iter()
+            .find(|e| e.matches(manager, refresh, locations))
+            .map(|e| (e.verified.clone(), e.revocation_checked))
+    });
+    if let Some((verified, revocation_checked)) = cached {
+        check_type_and_freshness(manager, &verified.token, req.kind).map_err(reject)?;
+        if !revocation_checked && !req.skip_revocation {
+            manager
+                .check_revocation(&verified.token)
+                .await
+                .map_err(reject)?;
+            let (owner, locations) = (manager.clone(), locations.clone());
+            remember(head, owner, verified.clone(), refresh, locations, true);
+        }
+        return Ok(Some(verified));
+    }
+
+    let (token, location) = {
+        let mut missing: Vec<String> = Vec::new();
+        let mut found = None;
+        for location in locations.iter().copied() {
+            match extract(manager, head, location, refresh) {
+                Ok(raw) => {
+                    let decoded = manager.decode_shared(&raw.token).and_then(|token| {
+                        if let Some(sent) = &raw.csrf {
+                            check_csrf(sent, token.csrf())?;
+                        }
+                        Ok(token)
+                    });
+                    found = Some((decoded, location));
+                    break;
+                }
+                Err(e) if e.is_missing() => missing.push(e.message().to_owned()),
+                Err(e) => return Err(reject(e)),
+            }
+        }
+        match found {
+            Some((decoded, location)) => (decoded.map_err(reject)?, location),
+            None if req.optional => return Ok(None),
+            None => return Err(reject(missing_everywhere(locations, &missing))),
+        }
+    };
+
+    check_type_and_freshness(manager, &token, req.kind).map_err(reject)?;
+    if !req.skip_revocation {
+        manager.check_revocation(&token).await.map_err(reject)?;
+    }
+    let callbacks = manager.callbacks();
+    if let Some(verifier) = &callbacks.claims_verifier {
+        match verifier.verify_claims(&token).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(reject(
+                    JwtError::new(
+                        ErrorKind::ClaimsVerification,
+                        "User claims verification failed",
+                    )
+                    .with_token(token),
+                ));
+            }
+            Err(e) => {
+                return Err(reject(
+                    JwtError::new(ErrorKind::Unavailable, "Claims verification unavailable")
+                        .with_source(e),
+                ));
+            }
+        }
+    }
+    let user = match &callbacks.user_loader {
+        Some(loader) => match loader.load(&token).await {
+            Ok(Some(user)) => Some(user),
+            Ok(None) => {
+                let identity = match token.identity() {
+                    Value::String(s) => Cow::Borrowed(s.as_str()),
+                    other => Cow::Owned(other.to_string()),
+                };
+                let e = JwtError::new(
+                    ErrorKind::UserLookup,
+                    format!("Error loading the user {identity}"),
+                );
+                return Err(reject(e.with_token(token)));
+            }
+            Err(e) => {
+                return Err(reject(
+                    JwtError::new(ErrorKind::Unavailable, "User lookup unavailable").with_source(e),
+                ));
+            }
+        },
+        None => None,
+    };
+    let verified = Arc::new(Verified {
+        token,
+        location,
+        user,
+        responder: responder.clone(),
+    });
+    let (owner, locations) = (manager.clone(), locations.clone());
+    remember(
+        head,
+        owner,
+        verified.clone(),
+        refresh,
+        locations,
+        !req.skip_revocation,
+    );
+    Ok(Some(verified))
+}
+
+impl CacheEntry {
+    fn matches(&self, manager: &JwtManager, refresh: bool, locations: &[TokenLocation]) -> bool {
+        // The same manager (not an equal one): the entry holds a clone, so the pointer
+        // cannot be reused by another manager while the entry exists.
+        self.manager.is(manager) && self.refresh == refresh && *self.locations == *locations
+    }
+}
+
+fn remember<H: RequestHead>(
+    head: &mut H,
+    manager: JwtManager,
+    verified: Arc<Verified>,
+    refresh: bool,
+    locations: Arc<[TokenLocation]>,
+    revocation_checked: bool,
+) {
+    let entry = CacheEntry {
+        manager,
+        refresh,
+        locations,
+        verified,
+        revocation_checked,
+    };
+    let ext = head.extensions_mut();
+    let Some(cache) = ext.get_mut::<VerifiedCache>() else {
+        ext.insert(VerifiedCache {
+            first: entry,
+            more: Vec::new(),
+        });
+        return;
+    };
+    let same = |e: &CacheEntry| e.matches(&entry.manager, entry.refresh, &entry.locations);
+    if same(&cache.first) {
+        cache.first = entry;
+    } else if let Some(e) = cache.more.iter_mut().find(|e| same(e)) {
+        *e = entry;
+    } else {
+        cache.more.push(entry);
+    }
+}
+
+fn extract<'h, H: RequestHead>(
+    manager: &JwtManager,
+    head: &'h H,
+    location: TokenLocation,
+    refresh: bool,
+) -> Result<Found<'h>, JwtError> {
+    let parts = RequestParts {
+        method: head.method(),
+        uri: head.uri(),
+        headers: head.headers(),
+    };
+    let body = || head.extensions().get::<BodyValues>();
+    manager.requests().extract(location, parts, body, refresh)
+}
+
+fn check_type_and_freshness(
+    manager: &JwtManager,
+    token: &Arc<DecodedToken>,
+    kind: Kind,
+) -> Result<(), JwtError> {
+    match kind {
+        Kind::Access | Kind::Fresh if *token.token_type() == TokenType::Refresh => {
+            Err(JwtError::new(
+                ErrorKind::WrongTokenType,
+                "Only non-refresh tokens are allowed",
+            )
+            .with_token(token.clone()))
+        }
+        Kind::Refresh if *token.token_type() != TokenType::Refresh => Err(JwtError::new(
+            ErrorKind::WrongTokenType,
+            "Only refresh tokens are allowed",
+        )
+        .with_token(token.clone())),
+        Kind::Fresh if !token.fresh().is_fresh_at(manager.now_f64()) => Err(JwtError::new(
+            ErrorKind::FreshRequired,
+            "Fresh token required",
+        )
+        .with_token(token.clone())),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,241 @@
+//! [`JwtManager`]: the hub every layer and guard works from, and its builder.
+//!
+//! The manager holds its settings by concern, each built once by
+//! [`JwtManagerBuilder::build`] and private to this module:
+//!
+//! | concern | type | defined in |
+//! |---|---|---|
+//! | verification | the verifier (decode settings, keys, header memo) | `decode.rs`, `keys.rs` |
+//! | creation | the issuer (creation settings, signing key, clock, loaders) | `token.rs` |
+//! | where tokens are read | the request settings (locations, CSRF) | `locations/` |
+//! | error answers | the [`ErrorResponder`] | `response.rs` |
+//! | callbacks | claims verifier, user loader | `callbacks.rs` |
+//! | revocation | store, blocklist, skew margin, rotation | `manager/revocation.rs` |
+//! | verified tokens | the token cache | `cache.rs` |
+//!
+//! The files of this module: `builder.rs` (options and `build()`), `env.rs` (the `JWT_*`
+//! variables), `revocation.rs` (revoking, rotating, and the revocation check every guard
+//! runs) and `set_cookies.rs` (the `Set-Cookie` helpers of cookie apps).
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::cache::TokenCache;
+use crate::callbacks::GuardCallbacks;
+use crate::claims::{DecodedToken, TokenType};
+use crate::clock::Clock;
+use crate::decode::{Expiry, Now, Verifier};
+use crate::error::JwtError;
+use crate::locations::{RequestSettings, TokenLocation};
+use crate::response::ErrorResponder;
+use crate::token::{Identity, Issuer, TokenBuilder, TokenPairBuilder};
+
+mod builder;
+mod env;
+mod revocation;
+mod set_cookies;
+
+pub use builder::JwtManagerBuilder;
+use revocation::RevocationConfig;
+pub use set_cookies::{CookieOverrides, JwtCookies};
+
+/// Creates and verifies tokens the way Flask-JWT-Extended does; the hub every layer and
+/// guard of this crate works from.
+///
+/// Cheap to clone (one `Arc`). Build it once with [`JwtManager::builder`].
+///
+/// ```
+/// use jwt_extended::JwtManager;
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .build()?;
+///
+/// let access = manager.create_access_token("alice")?;
+/// let decoded = manager.decode_token(&access)?;
+/// assert_eq!(decoded.subject(), Some("alice"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    issuer: Issuer,
+    clock: Arc<dyn Clock>,
+    requests: RequestSettings,
+    responder: Arc<dyn ErrorResponder>,
+    callbacks: GuardCallbacks,
+    revocation: RevocationConfig,
+    cache: Option<TokenCache>,
+}
+
+impl fmt::Debug for JwtManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        let keys = &inner.verifier.keys;
+        f.debug_struct("JwtManager")
+            .field("algorithm", &keys.primary.algorithm)
+            .field("keys", &(1 + keys.by_kid.len()))
+            .field("access_expires", &inner.issuer.access_expires)
+            .field("refresh_expires", &inner.issuer.refresh_expires)
+            .field("identity_claim", &inner.issuer.identity_claim)
+            .field("leeway", &inner.verifier.config.leeway)
+            .field("locations", &inner.requests.order)
+            .field("revocation_store", &inner.revocation.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creation.
+impl JwtManager {
+    /// A builder with Flask-JWT-Extended's defaults.
+    pub fn builder() -> JwtManagerBuilder {
+        JwtManagerBuilder::default()
+    }
+
+    /// Creates an access token for `identity` with the configured defaults (not fresh,
+    /// `JWT_ACCESS_TOKEN_EXPIRES`).
+    pub fn create_access_token(&self, identity: impl Identity) -> Result<String, JwtError> {
+        self.access_token(identity).create()
+    }
+
+    /// Creates a refresh token for `identity` with the configured defaults.
+    pub fn create_refresh_token(&self, identity: impl Identity) -> Result<String, JwtError> {
+        self.refresh_token(identity).create()
+    }
+
+    /// Starts an access token with per-token options (fresh, expiry, claims, headers).
+    pub fn access_token(&self, identity: impl Identity) -> TokenBuilder<'_> {
+        self.inner
+            .issuer
+            .token(identity.identity(), TokenType::Access)
+    }
+
+    /// Starts a refresh token with per-token options (expiry, claims, headers).
+    pub fn refresh_token(&self, identity: impl Identity) -> TokenBuilder<'_> {
+        self.inner
+            .issuer
+            .token(identity.identity(), TokenType::Refresh)
+    }
+
+    /// Starts an access and a refresh token issued together: they share a `pair` id, so
+    /// [`revoke_pair`](Self::revoke_pair) revokes both, and, when refresh rotation is on, a
+    /// rotation `family`.
+    ///
+    /// ```
+    /// use jwt_extended::{JwtManager, store::MemoryStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .revocation_store(MemoryStore::new())
+    ///     .build()?;
+    /// let pair = manager.token_pair("alice").fresh(true).claim("is_admin", false).create()?;
+    /// let access = manager.decode_token(&pair.access_token)?;
+    /// manager.revoke_pair(&access).await?; // the refresh token is revoked too
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn token_pair(&self, identity: impl Identity) -> TokenPairBuilder<'_> {
+        self.inner.issuer.pair(identity.identity())
+    }
+
+    /// The name of the identity claim (`sub` by default).
+    pub fn identity_claim(&self) -> &str {
+        &self.inner.issuer.identity_claim
+    }
+
+    /// What new tokens are made from, for the layers that re-issue tokens.
+    pub(crate) fn issuer(&self) -> &Issuer {
+        &self.inner.issuer
+    }
+}
+
+/// Verification.
+impl JwtManager {
+    /// Verifies a token: size, shape, algorithm, key (`kid`), signature, then the claims
+    /// (`iat`, `nbf`, `exp` with leeway, `iss`, `aud`, `sub`, `jti`, the identity claim).
+    ///
+    /// Like Flask-JWT-Extended's `decode_token`, it checks neither the token type, nor
+    /// freshness, nor the blocklist: the guards do.
+    pub fn decode_token(&self, token: &str) -> Result<DecodedToken, JwtError> {
+        self.inner
+            .verifier
+            .decode(token, self.now(), Expiry::Enforce)
+    }
+
+    /// As [`decode_token`](Self::decode_token), but an expired token is returned rather than
+    /// refused (FJE's `allow_expired=True`). Every other check still applies.
+    pub fn decode_token_allow_expired(&self, token: &str) -> Result<DecodedToken, JwtError> {
+        self.inner.verifier.decode(token, self.now(), Expiry::Allow)
+    }
+
+    /// Verifies a token for the guards, through the verified-token cache.
+    pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+        let Some(cache) = &self.inner.cache else {
+            return self.decode_token(token).map(Arc::new);
+        };
+        let now = self.now();
+        if let Some(hit) = cache.get(token, now.secs, self.inner.verifier.config.leeway) {
+            return hit;
+        }
+        let decoded = Arc::new(self.inner.verifier.decode(token, now, Expiry::Enforce)?);
+        cache.insert(token, decoded.clone(), now.secs);
+        Ok(decoded)
+    }
+
+    /// The configured leeway in seconds.
+    pub fn leeway(&self) -> u64 {
+        self.inner.verifier.config.leeway
+    }
+
+    pub(crate) fn now(&self) -> Now {
+        Now {
+            secs: self.inner.clock.now().as_secs(),
+        }
+    }
+
+    /// The current time of the manager's clock, in seconds since the epoch (fractional).
+    pub(crate) fn now_f64(&self) -> f64 {
+        self.inner.clock.now().as_secs_f64()
+    }
+}
+
+/// Requests: where tokens are found, what the guards run, how errors are answered.
+impl JwtManager {
+    /// The default token locations (`JWT_TOKEN_LOCATION`).
+    pub fn token_locations(&self) -> &[TokenLocation] {
+        &self.inner.requests.order
+    }
+
+    /// The response the manager's [`ErrorResponder`] gives `error`.
+    pub fn error_response(&self, error: &JwtError) -> http::Response<Bytes> {
+        self.inner.responder.respond(error)
+    }
+
+    /// Where and how tokens are read from requests.
+    pub(crate) fn requests(&self) -> &RequestSettings {
+        &self.inner.requests
+    }
+
+    /// The responder of the guards' rejections.
+    pub(crate) fn responder(&self) -> &Arc<dyn ErrorResponder> {
+        &self.inner.responder
+    }
+
+    /// The callbacks the guards run after the built-in checks.
+    pub(crate) fn callbacks(&self) -> &GuardCallbacks {
+        &self.inner.callbacks
+    }
+
+    /// Whether `other` is this very manager (a clone of it), not merely an equal one.
+    pub(crate) fn is(&self, other: &JwtManager) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
