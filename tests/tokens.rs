@@ -1318,3 +1318,51 @@ fn decoded_claim_lookup_agrees_with_the_map() {
         assert!(decoded.jti().is_some());
     }
 }
+
+/// Re-issued tokens carry every claim the application may set: without
+/// `encode_audience` / `encode_issuer`, `aud` and `iss` are the application's own and
+/// survive rotation; when the manager encodes them, they are its own and it writes them.
+#[tokio::test]
+async fn rotation_carries_the_claims_the_application_owns() {
+    let clock = clock();
+    let rotating = |b: jwt_extended::JwtManagerBuilder| {
+        b.revocation_store(jwt_extended::store::MemoryStore::new().with_clock(clock.clone()))
+            .refresh_rotation(StdDuration::ZERO)
+            .build()
+            .unwrap()
+    };
+    let m = rotating(builder(&clock));
+    let pair = m
+        .token_pair("alice")
+        .claim("aud", "api")
+        .claim("iss", "me")
+        .claim("role", "x")
+        .create()
+        .unwrap();
+    let rotated = m
+        .rotate_refresh_token(&m.decode_token(&pair.refresh_token).unwrap())
+        .await
+        .unwrap();
+    for token in [&rotated.access_token, &rotated.refresh_token] {
+        let d = m.decode_token(token).unwrap();
+        assert_eq!(d.claim("aud"), Some(&json!("api")));
+        assert_eq!(d.claim("iss"), Some(&json!("me")));
+        assert_eq!(d.claim("role"), Some(&json!("x")));
+    }
+
+    let m = rotating(
+        builder(&clock)
+            .encode_audience("svc")
+            .decode_audience(["svc"])
+            .encode_issuer("issuer"),
+    );
+    let pair = m.token_pair("alice").claim("role", "x").create().unwrap();
+    let rotated = m
+        .rotate_refresh_token(&m.decode_token(&pair.refresh_token).unwrap())
+        .await
+        .unwrap();
+    let d = m.decode_token(&rotated.access_token).unwrap();
+    assert_eq!(d.claim("aud"), Some(&json!("svc")));
+    assert_eq!(d.claim("iss"), Some(&json!("issuer")));
+    assert_eq!(d.claim("role"), Some(&json!("x")));
+}
