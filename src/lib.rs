@@ -31,10 +31,39 @@
 //! | `axum` | axum extractors and response parts | no |
 //! | `tonic` | gRPC error responses for tonic | no |
 //! | `redis` | the Redis revocation store | no |
+//!
+//! # Modules
+//!
+//! The crate root holds what application code names: the [`JwtManager`] and its builder,
+//! the guards, the layers, the callbacks, errors, keys and token types. The tower plumbing
+//! (services, their futures and response bodies) is under [`middleware`], revocation stores
+//! under [`store`], and the axum and tonic glue under [`integrations`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The house plan. Dependencies point one way, down this list; a module imports a name from
+// the module that defines it, never through this facade:
+//
+//   middleware/   JwtLayer, RequireJwtLayer, JwtBodyLayer, ImplicitRefreshLayer, their
+//                 services and futures, and the shared response body (tower-http's layout)
+//   guard/        the guards (mod.rs), the verification pipeline every guard and route layer
+//                 runs and the request context (verify.rs), JwtRejection (rejection.rs)
+//   manager/      JwtManager with its settings by concern (mod.rs), the builder and build()
+//                 (builder.rs), the JWT_* variables (env.rs), revocation and rotation and
+//                 the guards' revocation check (revocation.rs), Set-Cookie helpers
+//                 (set_cookies.rs)
+//   token.rs      creation: Identity, TokenBuilder, TokenPair, on an Issuer; the one
+//                 owned-claim rule
+//   decode.rs     verification: the Verifier (settings, keys, header memo); check_times(),
+//                 the one definition of the iat/nbf/exp checks and their order
+//   locations/    where tokens are read (header, cookie + CSRF, query, json), config and
+//                 extraction only
+//   keys.rs cache.rs callbacks.rs response.rs store/
+//   claims.rs error.rs clock.rs
+//
+// integrations/ (axum, tonic) sits beside middleware/, on top of guard/ and response.rs.
 
 mod cache;
 mod callbacks;
