@@ -290,26 +290,27 @@ fn check_claims(
     if cfg.require_exp && k.exp.is_none() {
         return Err(JwtError::invalid("Token is missing the \"exp\" claim"));
     }
+    // A present time claim must be a NumericDate; each is refused in its turn.
+    let date = |v: Option<&Value>, round: Round, refusal: &'static str| {
+        v.map(|v| numeric_date(v, round).ok_or_else(|| JwtError::invalid(refusal)))
+            .transpose()
+    };
     let times = check_times(
-        k.iat
-            .map(|v| {
-                numeric_date(v, Round::Up)
-                    .ok_or_else(|| JwtError::invalid("Issued At claim (iat) must be an integer."))
-            })
-            .transpose(),
-        k.nbf
-            .map(|v| {
-                numeric_date(v, Round::Up)
-                    .ok_or_else(|| JwtError::invalid("Not Before claim (nbf) must be an integer."))
-            })
-            .transpose(),
-        k.exp
-            .map(|v| {
-                numeric_date(v, Round::Down).ok_or_else(|| {
-                    JwtError::invalid("Expiration Time claim (exp) must be an integer.")
-                })
-            })
-            .transpose(),
+        date(
+            k.iat,
+            Round::Up,
+            "Issued At claim (iat) must be an integer.",
+        ),
+        date(
+            k.nbf,
+            Round::Up,
+            "Not Before claim (nbf) must be an integer.",
+        ),
+        date(
+            k.exp,
+            Round::Down,
+            "Expiration Time claim (exp) must be an integer.",
+        ),
         now.secs,
         cfg.leeway,
     )?;

@@ -205,54 +205,16 @@ impl Issuer {
         let now = self.clock.now();
         let now_nanos = i128::try_from(now.as_nanos()).unwrap_or(i128::MAX);
         let iat = now.as_secs();
-        let is_refresh = draft.token_type == TokenType::Refresh;
-
-        let fresh = match (draft.fresh, is_refresh) {
-            (None, _) => Value::Bool(false),
-            (Some(_), true) => {
-                return Err(JwtError::creation("refresh tokens are never fresh"));
-            }
-            (Some(Fresh::Bool(b)), false) => Value::Bool(b),
-            (Some(Fresh::For(d)), false) => {
-                let until = now_nanos
-                    .checked_add(d.whole_nanoseconds())
-                    .ok_or_else(|| JwtError::creation("fresh duration out of range"))?;
-                float_secs(until)?
-            }
-            (Some(Fresh::Until(t)), false) => float_secs(t.unix_timestamp_nanos())?,
-            (Some(Fresh::UntilSecs(t)), false) => serde_json::Number::from_f64(t)
-                .map(Value::Number)
-                .ok_or_else(|| JwtError::creation("fresh timestamp out of range"))?,
-        };
-
-        let default_expiry = if is_refresh {
-            self.refresh_expires
-        } else {
-            self.access_expires
-        };
-        let expiry = match draft.expires {
-            Expires::Default => default_expiry,
-            Expires::Never => None,
-            Expires::In(d) => Some(d),
-        };
-        let exp = match expiry {
-            Some(d) => {
-                let nanos = now_nanos
-                    .checked_add(d.whole_nanoseconds())
-                    .ok_or_else(|| JwtError::creation("token expiry out of range"))?;
-                let secs = nanos.div_euclid(1_000_000_000);
-                if !(0..=i128::from(i64::MAX)).contains(&secs) {
-                    return Err(JwtError::creation("token expiry out of range"));
-                }
-                Some(secs as u64)
-            }
-            None if self.require_exp => {
-                return Err(JwtError::creation(
-                    "non-expiring tokens are disabled (see accept_non_expiring_tokens)",
-                ));
-            }
-            None => None,
-        };
+        let fresh = self.fresh_claim(
+            draft.fresh,
+            draft.token_type == TokenType::Refresh,
+            now_nanos,
+        )?;
+        let exp = self.exp_claim(
+            draft.expires,
+            draft.token_type == TokenType::Refresh,
+            now_nanos,
+        )?;
 
         let mut extras = match &self.additional_claims {
             Some(loader) if loaders == Loaders::Run => loader.additional_claims(&draft.identity),
@@ -287,31 +249,7 @@ impl Issuer {
         let Some(signer) = &self.signer else {
             return Err(JwtError::creation("no signing key is configured"));
         };
-        let mut header: BTreeMap<String, Value> = BTreeMap::new();
-        let alg = alg_name(signer.algorithm)
-            .ok_or_else(|| JwtError::creation("unsupported signing algorithm"))?;
-        header.insert("alg".into(), Value::String(alg.into()));
-        header.insert("typ".into(), Value::String("JWT".into()));
-        if let Some(kid) = &signer.kid {
-            header.insert("kid".into(), Value::String(kid.clone()));
-        }
-        let mut extra_headers = match &self.additional_headers {
-            Some(loader) if loaders == Loaders::Run => loader.additional_headers(&draft.identity),
-            _ => Map::new(),
-        };
-        extra_headers.extend(draft.headers);
-        for (name, value) in extra_headers {
-            let refused = matches!(name.as_str(), "alg" | "crit")
-                || (name == "kid" && signer.kid.is_some())
-                || (matches!(name.as_str(), "kid" | "typ" | "cty") && !value.is_string());
-            if refused {
-                return Err(JwtError::creation(format!(
-                    "the header parameter {name:?} cannot be set to this value"
-                )));
-            }
-            header.insert(name, value);
-        }
-
+        let header = self.header(signer, &draft.identity, draft.headers, loaders)?;
         let header_json = serde_json::to_vec(&header)
             .map_err(|e| JwtError::creation("header serialization failed").with_source(e))?;
         let claims_json = serde_json::to_vec(&claims)
@@ -327,6 +265,106 @@ impl Issuer {
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
         Ok(token)
+    }
+
+    /// The `fresh` claim: `false` unless asked for, a float timestamp for a duration or a
+    /// time; refresh tokens are never fresh.
+    fn fresh_claim(
+        &self,
+        fresh: Option<Fresh>,
+        is_refresh: bool,
+        now_nanos: i128,
+    ) -> Result<Value, JwtError> {
+        Ok(match (fresh, is_refresh) {
+            (None, _) => Value::Bool(false),
+            (Some(_), true) => {
+                return Err(JwtError::creation("refresh tokens are never fresh"));
+            }
+            (Some(Fresh::Bool(b)), false) => Value::Bool(b),
+            (Some(Fresh::For(d)), false) => {
+                let until = now_nanos
+                    .checked_add(d.whole_nanoseconds())
+                    .ok_or_else(|| JwtError::creation("fresh duration out of range"))?;
+                float_secs(until)?
+            }
+            (Some(Fresh::Until(t)), false) => float_secs(t.unix_timestamp_nanos())?,
+            (Some(Fresh::UntilSecs(t)), false) => serde_json::Number::from_f64(t)
+                .map(Value::Number)
+                .ok_or_else(|| JwtError::creation("fresh timestamp out of range"))?,
+        })
+    }
+
+    /// The `exp` claim (whole seconds): the configured lifetime of the token type unless
+    /// overridden; none only when non-expiring tokens are accepted.
+    fn exp_claim(
+        &self,
+        expires: Expires,
+        is_refresh: bool,
+        now_nanos: i128,
+    ) -> Result<Option<u64>, JwtError> {
+        let default_expiry = if is_refresh {
+            self.refresh_expires
+        } else {
+            self.access_expires
+        };
+        let expiry = match expires {
+            Expires::Default => default_expiry,
+            Expires::Never => None,
+            Expires::In(d) => Some(d),
+        };
+        match expiry {
+            Some(d) => {
+                let nanos = now_nanos
+                    .checked_add(d.whole_nanoseconds())
+                    .ok_or_else(|| JwtError::creation("token expiry out of range"))?;
+                let secs = nanos.div_euclid(1_000_000_000);
+                if !(0..=i128::from(i64::MAX)).contains(&secs) {
+                    return Err(JwtError::creation("token expiry out of range"));
+                }
+                Ok(Some(secs as u64))
+            }
+            None if self.require_exp => Err(JwtError::creation(
+                "non-expiring tokens are disabled (see accept_non_expiring_tokens)",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The JOSE header: `alg`, `typ`, the signing key's `kid`, then the loader's and the
+    /// builder's parameters (`alg` and `crit` refused, `kid` refused when the key has one,
+    /// `kid`/`typ`/`cty` only as strings).
+    fn header(
+        &self,
+        signer: &SignKey,
+        identity: &Value,
+        headers: Map<String, Value>,
+        loaders: Loaders,
+    ) -> Result<BTreeMap<String, Value>, JwtError> {
+        let mut header: BTreeMap<String, Value> = BTreeMap::new();
+        let alg = alg_name(signer.algorithm)
+            .ok_or_else(|| JwtError::creation("unsupported signing algorithm"))?;
+        header.insert("alg".into(), Value::String(alg.into()));
+        header.insert("typ".into(), Value::String("JWT".into()));
+        if let Some(kid) = &signer.kid {
+            header.insert("kid".into(), Value::String(kid.clone()));
+        }
+        let mut extra_headers = match &self.additional_headers {
+            Some(loader) if loaders == Loaders::Run => loader.additional_headers(identity),
+            _ => Map::new(),
+        };
+        extra_headers.extend(headers);
+        for (name, value) in extra_headers {
+            let refused = matches!(name.as_str(), "alg" | "crit")
+                || (name == "kid" && signer.kid.is_some())
+                || (matches!(name.as_str(), "kid" | "typ" | "cty") && !value.is_string());
+            if refused {
+                return Err(JwtError::creation(format!(
+                    "the header parameter {name:?} cannot be set to this value"
+                )));
+            }
+            header.insert(name, value);
+        }
+        Ok(header)
     }
 }
 
