@@ -1,0 +1,196 @@
+//! The example application: every guard in one small axum service, served the way
+//! production needs it.
+//!
+//! ```sh
+//! cargo run --example axum_app          # then open http://127.0.0.1:3000/ for the cookie demo
+//! ```
+//!
+//! Environment: `BIND` (default `127.0.0.1:3000`), `JWT_SECRET_KEY` (a development secret
+//! otherwise, with a warning), `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES`,
+//! `JWT_TOKEN_LOCATION`, `JWT_COOKIE_CSRF_PROTECT` and the other `JWT_*` cookie settings,
+//! `REDIS_URL` (revocations in Redis instead of memory), `JWT_REFRESH_ROTATION` (`true` or
+//! an overlap in seconds: `/api/refresh` then returns a new refresh token too, and a reused
+//! one revokes its whole login), `MAX_CONNECTIONS` (default 512), `RUST_LOG` (default
+//! `info`).
+//!
+//! One user is seeded: `admin` / `password123` (id `"1"`, an admin).
+//!
+//! The modules: `auth` (register, login, refresh, logout), `api` (the guarded routes),
+//! `demo` (`GET /`, the cookie flow in a browser), `users` (the user table and password
+//! hashing); serving (timeouts, connection limit, graceful shutdown) is in
+//! `examples/common/serve.rs`. A new group of routes is a module with a `routes()` merged
+//! in [`app`].
+//!
+//! # Production notes
+//!
+//! - Password hashing runs on the blocking pool, a bounded number at once: a flood of logins
+//!   queues (then gets 503) instead of stalling every other route.
+//! - Request headers must arrive within 5 s, which also closes idle keep-alive
+//!   connections; at most `MAX_CONNECTIONS` are open; a request has 30 s to be answered
+//!   (408 otherwise); every body is capped at 64 KiB, whatever its content type (413);
+//!   usernames, passwords and emails are length-capped (400); only `application/json`
+//!   bodies are parsed as JSON. SIGINT/SIGTERM stop accepting and drain requests in flight.
+//! - Cookies: serve over HTTPS with `JWT_COOKIE_SECURE=true` and `__Host-` cookie names
+//!   (`JWT_ACCESS_COOKIE_NAME=__Host-access_token`, `JWT_REFRESH_COOKIE_NAME=__Host-refresh_token`,
+//!   both paths `/`): a `__Host-` cookie cannot be set by a sibling subdomain, whereas a
+//!   plain cookie tossed from one with a longer `Path` is sent before the real one, and
+//!   read.
+
+mod api;
+mod auth;
+mod demo;
+mod users;
+
+#[path = "../common/runtime.rs"]
+mod runtime;
+#[path = "../common/serve.rs"]
+mod serve;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use hyper_util::service::TowerToHyperService;
+use jwt_extended::store::MemoryStore;
+use jwt_extended::{BoxError, JwtBodyLayer, JwtError, JwtManager};
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::users::{Hasher, User, UserStore, Users, hash_password};
+
+const DEV_SECRET: &str = "development-secret-change-me-0123456789abcdef";
+
+/// Every request body is capped at this size, whatever its content type.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// A request not answered within this time gets 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+struct AppState {
+    manager: JwtManager,
+    users: Arc<RwLock<Users>>,
+    hasher: Hasher,
+    /// Hashed once at start, verified against for unknown usernames, so that login takes
+    /// the same time whether or not the user exists.
+    dummy_hash: Arc<str>,
+    /// `JWT_REFRESH_ROTATION` is on: `/api/refresh` rotates refresh tokens.
+    rotation: bool,
+    /// `JWT_REFRESH_COOKIE_NAME`: cookie logout revokes the token in it.
+    refresh_cookie_name: Arc<str>,
+}
+
+fn msg(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "msg": text }))).into_response()
+}
+
+fn error(manager: &JwtManager, e: &JwtError) -> Response {
+    manager.error_response(e).map(axum::body::Body::from)
+}
+
+/// The routes and the layers every request goes through.
+fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(auth::routes())
+        .merge(api::routes(&state.manager))
+        .merge(demo::routes())
+        // Reads JSON bodies once for the `json` token location; handlers still get them.
+        .layer(JwtBodyLayer::new())
+        .layer(state.manager.layer())
+        // The extractors' own limit, set to the same cap (their default is 2 MB).
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Every body, whatever its content type: a larger `Content-Length` is answered 413
+        // at once, a longer streamed body fails the handler's read (413).
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// glibc serves a large block with its own mapping, but after the first one is freed it
+/// raises that threshold to the block's size, so argon2's 19 MiB blocks would then come from
+/// the heap and stay in the process's memory once freed. A fixed threshold keeps every large
+/// block a mapping of its own, returned to the system when freed: the server stays at a few
+/// MB between logins instead of keeping 19 MiB per thread that hashed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    // SAFETY: mallopt only changes a parameter of the allocator (under its own lock).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    return_large_blocks_to_the_system();
+    runtime::init_tracing();
+    let shutdown = runtime::shutdown_signal();
+    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let limits = serve::Limits::from_env()?;
+    let mut builder = JwtManager::builder().from_env()?;
+    if std::env::var_os("JWT_SECRET_KEY").is_none() {
+        tracing::warn!(
+            "JWT_SECRET_KEY is not set; using a development secret (never in production)"
+        );
+        builder = builder.secret(DEV_SECRET);
+    }
+
+    let users = Arc::new(RwLock::new(Users::default()));
+    {
+        let mut u = users.write().map_err(|_| "user store poisoned")?;
+        u.next_id = 1;
+        u.by_id.insert(
+            "1".into(),
+            Arc::new(User {
+                id: "1".into(),
+                username: "admin".into(),
+                email: Some("admin@example.com".into()),
+                password_hash: hash_password("password123")?,
+                is_admin: true,
+            }),
+        );
+    }
+    builder = builder.user_loader(UserStore(users.clone()));
+    builder = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => {
+            let store = jwt_extended::store::RedisStore::builder(url.as_str())
+                .build()
+                .await?;
+            builder.revocation_store(store)
+        }
+        _ => builder.revocation_store(MemoryStore::new()),
+    };
+    let manager = builder.build()?;
+    let rotation = std::env::var("JWT_REFRESH_ROTATION")
+        .is_ok_and(|v| !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("false"));
+    let refresh_cookie_name =
+        std::env::var("JWT_REFRESH_COOKIE_NAME").unwrap_or_else(|_| "refresh_token_cookie".into());
+    let state = AppState {
+        manager,
+        users,
+        hasher: Hasher::new(),
+        dummy_hash: hash_password("not-a-real-password")?.into(),
+        rotation,
+        refresh_cookie_name: refresh_cookie_name.into(),
+    };
+
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("listening on {addr}");
+    serve::serve(
+        listener,
+        TowerToHyperService::new(app(state)),
+        limits,
+        shutdown,
+    )
+    .await;
+    Ok(())
+}
