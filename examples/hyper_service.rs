@@ -6,25 +6,40 @@
 //! curl -H "Authorization: Bearer <token>" localhost:3001/protected
 //! ```
 //!
-//! `BIND` sets the address (default `127.0.0.1:3001`); `JWT_SECRET_KEY` the secret.
+//! `BIND` sets the address (default `127.0.0.1:3001`); `JWT_SECRET_KEY` the secret;
+//! `MAX_CONNECTIONS` the connection limit (default 512); `RUST_LOG` the log filter (default
+//! `info`). Served as the axum example is: 5 s to send request headers (also the idle
+//! timeout), request bodies capped at 64 KiB, 30 s to answer, graceful shutdown on
+//! SIGINT/SIGTERM (see `examples/common/serve.rs`).
+
+#[path = "common/runtime.rs"]
+mod runtime;
+#[path = "common/serve.rs"]
+mod serve;
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use jwt_extended::{
     BoxError, JwtLayer, JwtManager, JwtRequired, NoClaims, OptionalJwt, RequireJwtLayer,
 };
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
+use tower_http::body::Limited;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 type Body = BoxBody<Bytes, Infallible>;
+
+/// Request bodies, capped by `RequestBodyLimitLayer` (a route that reads one past the cap
+/// gets an error; a larger `Content-Length` is answered 413 before any route runs).
+type RequestBody = Limited<Incoming>;
 
 fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     let mut res = Response::new(Full::new(Bytes::from(value.to_string())).boxed());
@@ -37,7 +52,7 @@ fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
 }
 
 /// Behind `RequireJwtLayer`: the guard already ran, and its value is in the extensions.
-async fn protected(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn protected(req: Request<RequestBody>) -> Result<Response<Full<Bytes>>, Infallible> {
     let who = req
         .extensions()
         .get::<JwtRequired>()
@@ -48,7 +63,7 @@ async fn protected(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infa
 
 async fn route(
     manager: JwtManager,
-    mut req: Request<Incoming>,
+    mut req: Request<RequestBody>,
 ) -> Result<Response<Body>, Infallible> {
     Ok(match (req.method().clone(), req.uri().path()) {
         // The route-layer form: the request reaches `protected` only with a valid token.
@@ -75,23 +90,34 @@ async fn route(
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    runtime::init_tracing();
+    let shutdown = runtime::shutdown_signal();
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3001".into());
-    let secret = std::env::var("JWT_SECRET_KEY")
-        .unwrap_or_else(|_| "development-secret-change-me-0123456789abcdef".into());
+    let limits = serve::Limits::from_env()?;
+    let secret = match std::env::var("JWT_SECRET_KEY") {
+        Ok(secret) => secret,
+        Err(_) => {
+            tracing::warn!(
+                "JWT_SECRET_KEY is not set; using a development secret (never in production)"
+            );
+            "development-secret-change-me-0123456789abcdef".into()
+        }
+    };
     let manager = JwtManager::builder().secret(secret).build()?;
     let svc = ServiceBuilder::new()
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .map_response(|res: Response<_>| res.map(BodyExt::boxed))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(JwtLayer::new(manager.clone()))
         .service_fn(move |req| route(manager.clone(), req));
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;
-    println!("listening on {}", listener.local_addr()?);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let svc = TowerToHyperService::new(svc.clone());
-        tokio::spawn(async move {
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
-    }
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("listening on {addr}");
+    serve::serve(listener, TowerToHyperService::new(svc), limits, shutdown).await;
+    Ok(())
 }

@@ -7,12 +7,21 @@
 //! `RequireJwtLayer` runs in front of the gRPC router (`Server::builder().layer(..)`), the
 //! manager answers rejections as gRPC statuses (`GrpcErrorResponder`), and the method reads
 //! the verified token from the request extensions. It prints a demo token at start. `BIND`
-//! sets the address (default `127.0.0.1:50051`); `JWT_SECRET_KEY` the secret.
+//! sets the address (default `127.0.0.1:50051`); `JWT_SECRET_KEY` the secret; `RUST_LOG` the
+//! log filter (default `info`).
+//!
+//! Served with limits: messages of at most 64 KiB, 30 s per call, HTTP/2 keep-alive pings
+//! that close dead connections, at most 100 concurrent calls per connection, and a graceful
+//! shutdown on SIGINT/SIGTERM that lets calls in flight finish.
+
+#[path = "common/runtime.rs"]
+mod runtime;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use jwt_extended::integrations::tonic::GrpcErrorResponder;
 use jwt_extended::{BoxError, JwtManager, JwtRequired, RequireJwtLayer};
@@ -36,6 +45,9 @@ pub struct HelloReply {
     #[prost(string, tag = "1")]
     pub message: String,
 }
+
+/// The largest request message accepted (tonic's default is 4 MiB).
+const MAX_MESSAGE_SIZE: usize = 64 * 1024;
 
 type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
@@ -85,6 +97,7 @@ impl tower::Service<http::Request<Body>> for GreeterServer {
             Ok(match req.uri().path() {
                 "/greeter.Greeter/SayHello" => {
                     Grpc::new(ProstCodec::<HelloReply, HelloRequest>::default())
+                        .max_decoding_message_size(MAX_MESSAGE_SIZE)
                         .unary(SayHello, req)
                         .await
                 }
@@ -96,21 +109,39 @@ impl tower::Service<http::Request<Body>> for GreeterServer {
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
+    runtime::init_tracing();
+    let shutdown = runtime::shutdown_signal();
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:50051".into());
-    let secret = std::env::var("JWT_SECRET_KEY")
-        .unwrap_or_else(|_| "development-secret-change-me-0123456789abcdef".into());
+    let secret = match std::env::var("JWT_SECRET_KEY") {
+        Ok(secret) => secret,
+        Err(_) => {
+            tracing::warn!(
+                "JWT_SECRET_KEY is not set; using a development secret (never in production)"
+            );
+            "development-secret-change-me-0123456789abcdef".into()
+        }
+    };
     let manager = JwtManager::builder()
         .secret(secret)
         .error_responder(GrpcErrorResponder)
         .build()?;
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;
+    let addr = listener.local_addr()?;
     println!("demo token: {}", manager.create_access_token("demo")?);
-    println!("listening on {}", listener.local_addr()?);
+    tracing::info!(%addr, "listening");
+    println!("listening on {addr}");
     tonic::transport::Server::builder()
+        .timeout(Duration::from_secs(30))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .concurrency_limit_per_connection(100)
         .layer(RequireJwtLayer::access(&manager))
         .add_service(GreeterServer)
-        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
         .await?;
     Ok(())
 }
