@@ -1,79 +1,16 @@
 //! The examples, run as the programs they are: each is started on a free loopback port and
 //! driven over HTTP (or gRPC). `cargo test` builds the examples before running this.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+#[path = "common/example_process.rs"]
+mod example_process;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-struct Running {
-    child: Child,
-    addr: String,
-    lines: Vec<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn example_path(name: &str) -> PathBuf {
-    // target/<profile>/deps/<this test> → target/<profile>/examples/<name>
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    dir.join("examples").join(name)
-}
-
-fn start(name: &str, env: &[(&str, &str)]) -> Running {
-    let path = example_path(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo test` (which builds the examples) or `cargo build --examples`",
-        path.display()
-    );
-    let mut cmd = Command::new(&path);
-    cmd.env("BIND", "127.0.0.1:0")
-        .env_remove("JWT_SECRET_KEY")
-        .env_remove("REDIS_URL")
-        .env_remove("JWT_TOKEN_LOCATION")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut running = Running {
-        child: cmd.spawn().expect("start example"),
-        addr: String::new(),
-        lines: Vec::new(),
-    };
-    let stdout = running.child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    while running.addr.is_empty() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the example printed `listening on <addr>` in time");
-        if let Some(addr) = line.strip_prefix("listening on ") {
-            running.addr = addr.to_owned();
-        }
-        running.lines.push(line);
-    }
-    running
-}
+use example_process::start;
 
 async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     let res = req.send().await.expect("request");
@@ -261,7 +198,7 @@ async fn axum_app_contract() {
 }
 
 #[tokio::test]
-async fn axum_app_runs_on_its_development_secret() {
+async fn axum_app_runs_on_its_development_secret_and_says_so() {
     let app = start("axum_app", &[]);
     let c = reqwest::Client::new();
     let (s, _) = send(
@@ -270,6 +207,198 @@ async fn axum_app_runs_on_its_development_secret() {
     )
     .await;
     assert_eq!(s, 200);
+    // The warning goes through the log subscriber (RUST_LOG unset: `info`) to stderr.
+    assert!(
+        app.wait_for_stderr("JWT_SECRET_KEY is not set", Duration::from_secs(5)),
+        "stderr: {}",
+        app.stderr()
+    );
+    let stderr = app.stderr();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("JWT_SECRET_KEY is not set"))
+        .unwrap();
+    assert!(line.contains("WARN"), "{line}");
+    assert!(stderr.contains("listening"), "info lines too: {stderr}");
+}
+
+#[test]
+fn examples_honour_rust_log() {
+    // `RUST_LOG=error` filters out the warning; the other examples warn as the app does.
+    let quiet = start("axum_app", &[("RUST_LOG", "error")]);
+    let hyper = start("hyper_service", &[]);
+    let tonic = start("tonic_greeter", &[]);
+    for running in [&hyper, &tonic] {
+        assert!(
+            running.wait_for_stderr("JWT_SECRET_KEY is not set", Duration::from_secs(5)),
+            "stderr: {}",
+            running.stderr()
+        );
+    }
+    // The app is listening, so it has decided about the warning long ago.
+    assert!(
+        !quiet.stderr().contains("JWT_SECRET_KEY"),
+        "{}",
+        quiet.stderr()
+    );
+}
+
+/// Sends `head` and `body` on a fresh connection and returns the status code of the answer.
+fn raw_status(addr: &str, head: &str, body: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (and close) before the whole body is sent.
+    let _ = stream.write_all(body);
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"))
+}
+
+#[tokio::test]
+async fn axum_app_caps_bodies_and_fields() {
+    let app = start(
+        "axum_app",
+        &[(
+            "JWT_SECRET_KEY",
+            "example-test-secret-0123456789-abcdefghij",
+        )],
+    );
+    let c = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", app.base());
+    let too_long = (400, json!({"msg": "Username, password or email too long"}));
+    let long = "x".repeat(65);
+    assert_eq!(
+        send(
+            c.post(url("/api/register"))
+                .json(&json!({"username": long, "password": "pw"}))
+        )
+        .await,
+        too_long
+    );
+    assert_eq!(
+        send(
+            c.post(url("/api/register"))
+                .json(&json!({"username": "x".repeat(64), "password": "p".repeat(128)}))
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        send(
+            c.post(url("/api/register"))
+                .json(&json!({"username": "pat", "password": "p".repeat(129)}))
+        )
+        .await,
+        too_long
+    );
+    assert_eq!(
+        send(
+            c.post(url("/api/register"))
+                .json(&json!({"username": "eve", "password": "pw", "email": "e".repeat(255)}))
+        )
+        .await,
+        too_long
+    );
+    assert_eq!(
+        send(
+            c.post(url("/api/login"))
+                .json(&json!({"username": "admin", "password": "p".repeat(129)}))
+        )
+        .await,
+        too_long
+    );
+
+    // Only JSON bodies are parsed as JSON.
+    let creds = json!({"username": "admin", "password": "password123"}).to_string();
+    assert_eq!(
+        send(
+            c.post(url("/api/login"))
+                .header("content-type", "text/plain")
+                .body(creds.clone())
+        )
+        .await,
+        (401, json!({"msg": "Bad username or password"}))
+    );
+    assert_eq!(
+        send(
+            c.post(url("/api/register"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(json!({"username": "mal", "password": "pw"}).to_string())
+        )
+        .await,
+        (400, json!({"msg": "Username and password required"}))
+    );
+    assert_eq!(
+        send(
+            c.post(url("/api/login"))
+                .header("content-type", "application/json; charset=utf-8")
+                .body(creds)
+        )
+        .await
+        .0,
+        200
+    );
+
+    // Every body is capped at 64 KiB, whatever its content type, whether its length is
+    // declared or it is streamed in chunks.
+    let big = vec![b'a'; 64 * 1024 + 1];
+    for content_type in ["text/plain", "application/json", "application/octet-stream"] {
+        for path in ["/api/register", "/api/login", "/open", "/api/protected"] {
+            let method = if path.starts_with("/api/") && path != "/api/protected" {
+                "POST"
+            } else {
+                "GET"
+            };
+            let head = format!(
+                "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                big.len()
+            );
+            assert_eq!(
+                raw_status(&app.addr, &head, &big),
+                413,
+                "{method} {path} {content_type}"
+            );
+        }
+        let head = format!(
+            "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        let mut chunked = Vec::new();
+        for chunk in big.chunks(8 * 1024) {
+            chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            chunked.extend_from_slice(chunk);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        assert_eq!(
+            raw_status(&app.addr, &head, &chunked),
+            413,
+            "chunked {content_type}"
+        );
+    }
+    // Just under the cap is read (and refused for what it says, not for its size).
+    let head = format!(
+        "POST /api/register HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        64 * 1024
+    );
+    assert_eq!(raw_status(&app.addr, &head, &big[..64 * 1024]), 400);
 }
 
 #[tokio::test]
@@ -385,6 +514,65 @@ async fn tonic_greeter_example() {
     );
 }
 
+/// A cookie client of the app: a reqwest client with a cookie jar.
+struct CookieClient {
+    client: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
+    base: reqwest::Url,
+}
+
+impl CookieClient {
+    fn new(addr: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            jar,
+            base: format!("http://{addr}/").parse().unwrap(),
+        }
+    }
+
+    fn url(&self, path: &str) -> reqwest::Url {
+        self.base.join(path).unwrap()
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let header = self.jar.cookies(&self.base)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(String::from))
+    }
+
+    async fn login(&self) {
+        let (s, b) = send(
+            self.client
+                .post(self.url("api/login/cookies"))
+                .json(&json!({"username": "admin", "password": "password123"})),
+        )
+        .await;
+        assert_eq!((s, b), (200, json!({"msg": "login ok"})));
+    }
+}
+
+/// The names of the cookies a response sets (`Set-Cookie`), and whether each is an unset.
+fn set_cookies(res: &reqwest::Response) -> Vec<(String, bool)> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| {
+            let v = v.to_str().unwrap();
+            let name = v.split('=').next().unwrap().to_owned();
+            (name, v.contains("Expires=Thu, 01 Jan 1970"))
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn axum_app_cookie_flow() {
     let app = start(
@@ -397,62 +585,197 @@ async fn axum_app_cookie_flow() {
             ("JWT_TOKEN_LOCATION", "headers,cookies"),
         ],
     );
-    let base: reqwest::Url = format!("http://{}/", app.addr).parse().unwrap();
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let c = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .build()
-        .unwrap();
-    let url = |p: &str| base.join(p).unwrap();
-    let cookie = |name: &str| -> Option<String> {
-        use reqwest::cookie::CookieStore;
-        let header = jar.cookies(&base)?;
-        header
-            .to_str()
-            .ok()?
-            .split("; ")
-            .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(String::from))
-    };
-
-    let (s, b) = send(
-        c.post(url("api/login/cookies"))
-            .json(&json!({"username": "admin", "password": "password123"})),
-    )
-    .await;
-    assert_eq!((s, b), (200, json!({"msg": "login ok"})));
+    let cc = CookieClient::new(&app.addr);
+    let c = &cc.client;
+    cc.login().await;
     assert_eq!(
-        send(c.get(url("api/protected"))).await,
+        send(c.get(cc.url("api/protected"))).await,
         (200, json!({"logged_in_as": "1"}))
     );
     assert_eq!(
-        send(c.post(url("api/fresh"))).await,
+        send(c.post(cc.url("api/fresh"))).await,
         (401, json!({"msg": "Missing CSRF token"}))
     );
-    let csrf = cookie("csrf_access_token").expect("csrf cookie");
+    let csrf = cc.cookie("csrf_access_token").expect("csrf cookie");
     assert_eq!(
-        send(c.post(url("api/fresh")).header("X-CSRF-TOKEN", &csrf)).await,
+        send(c.post(cc.url("api/fresh")).header("X-CSRF-TOKEN", &csrf)).await,
         (200, json!({"msg": "fresh ok"}))
     );
-    let refresh_csrf = cookie("csrf_refresh_token").expect("refresh csrf cookie");
-    let (s, b) = send(
-        c.post(url("api/refresh"))
-            .header("X-CSRF-TOKEN", &refresh_csrf),
+
+    // Refresh with the refresh cookie: the new access token comes as cookies too.
+    let old_access = cc.cookie("access_token_cookie").unwrap();
+    let refresh_csrf = cc
+        .cookie("csrf_refresh_token")
+        .expect("refresh csrf cookie");
+    let res = c
+        .post(cc.url("api/refresh"))
+        .header("X-CSRF-TOKEN", &refresh_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        set_cookies(&res),
+        [
+            ("access_token_cookie".to_owned(), false),
+            ("csrf_access_token".to_owned(), false)
+        ]
+    );
+    let body: Value = res.json().await.unwrap();
+    let new_access = cc.cookie("access_token_cookie").unwrap();
+    assert_ne!(new_access, old_access);
+    assert_eq!(body["access_token"].as_str(), Some(new_access.as_str()));
+    // The refreshed token is not fresh, and its CSRF value is the new cookie's.
+    let new_csrf = cc.cookie("csrf_access_token").unwrap();
+    assert_ne!(new_csrf, csrf);
+    assert_eq!(
+        send(
+            c.post(cc.url("api/fresh"))
+                .header("X-CSRF-TOKEN", &new_csrf)
+        )
+        .await,
+        (401, json!({"msg": "Fresh token required"}))
+    );
+    // A header client's refresh sets no cookie.
+    let (_, tokens) = send(
+        c.post(cc.url("api/login"))
+            .json(&json!({"username": "admin", "password": "password123"})),
     )
     .await;
-    assert_eq!(s, 200);
-    assert!(b["access_token"].is_string());
+    let res = reqwest::Client::new()
+        .post(cc.url("api/refresh"))
+        .bearer_auth(tokens["refresh_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(set_cookies(&res).is_empty());
+
+    // Cookie logout needs the CSRF value: a forged one is refused and keeps the session.
+    let refresh_cookie = cc.cookie("refresh_token_cookie").unwrap();
+    let res = c.post(cc.url("api/logout/cookies")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(set_cookies(&res).is_empty());
     assert_eq!(
-        send(c.post(url("api/logout/cookies"))).await,
-        (200, json!({"msg": "logout ok"}))
+        res.json::<Value>().await.unwrap(),
+        json!({"msg": "Missing CSRF token"})
     );
-    assert!(cookie("access_token_cookie").is_none());
+    assert_eq!(send(c.get(cc.url("api/protected"))).await.0, 200);
+
+    // With it: every JWT cookie is unset, and the tokens they held are revoked.
+    let res = c
+        .post(cc.url("api/logout/cookies"))
+        .header("X-CSRF-TOKEN", &new_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut unset = set_cookies(&res);
+    unset.sort();
     assert_eq!(
-        send(c.get(url("api/protected"))).await,
+        unset,
+        [
+            ("access_token_cookie".to_owned(), true),
+            ("csrf_access_token".to_owned(), true),
+            ("csrf_refresh_token".to_owned(), true),
+            ("refresh_token_cookie".to_owned(), true),
+        ]
+    );
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"msg": "logout ok"})
+    );
+    assert!(cc.cookie("access_token_cookie").is_none());
+    assert_eq!(
+        send(c.get(cc.url("api/protected"))).await,
         (
             401,
             json!({"msg": "Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie \"access_token_cookie\")"})
         )
     );
+    // Copies of the cookies no longer work.
+    let plain = reqwest::Client::new();
+    assert_eq!(
+        send(
+            plain
+                .get(cc.url("api/protected"))
+                .header("Cookie", format!("access_token_cookie={new_access}"))
+        )
+        .await,
+        (401, json!({"msg": "Token has been revoked"}))
+    );
+    assert_eq!(
+        send(
+            plain
+                .post(cc.url("api/refresh"))
+                .header("Cookie", format!("refresh_token_cookie={refresh_cookie}"))
+                .header("X-CSRF-TOKEN", &refresh_csrf)
+        )
+        .await,
+        (401, json!({"msg": "Token has been revoked"}))
+    );
+
+    // Without a token, logout only unsets the cookies.
+    let res = plain
+        .post(cc.url("api/logout/cookies"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(set_cookies(&res).len(), 4);
+}
+
+#[tokio::test]
+async fn axum_app_cookie_refresh_with_rotation() {
+    let app = start(
+        "axum_app",
+        &[
+            (
+                "JWT_SECRET_KEY",
+                "example-test-secret-0123456789-abcdefghij",
+            ),
+            ("JWT_TOKEN_LOCATION", "headers,cookies"),
+            ("JWT_REFRESH_ROTATION", "true"),
+        ],
+    );
+    let cc = CookieClient::new(&app.addr);
+    cc.login().await;
+    let first_refresh = cc.cookie("refresh_token_cookie").unwrap();
+    let first_csrf = cc.cookie("csrf_refresh_token").unwrap();
+    let res = cc
+        .client
+        .post(cc.url("api/refresh"))
+        .header("X-CSRF-TOKEN", &first_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut names: Vec<_> = set_cookies(&res).into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "access_token_cookie",
+            "csrf_access_token",
+            "csrf_refresh_token",
+            "refresh_token_cookie"
+        ]
+    );
+    let second_refresh = cc.cookie("refresh_token_cookie").unwrap();
+    assert_ne!(second_refresh, first_refresh);
+    // The session goes on with the new cookies.
+    let second_csrf = cc.cookie("csrf_refresh_token").unwrap();
+    assert_eq!(
+        send(
+            cc.client
+                .post(cc.url("api/refresh"))
+                .header("X-CSRF-TOKEN", &second_csrf)
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(send(cc.client.get(cc.url("api/protected"))).await.0, 200);
 }
 
 #[tokio::test]
