@@ -592,6 +592,16 @@ async fn axum_app_cookie_flow() {
         send(c.get(cc.url("api/protected"))).await,
         (200, json!({"logged_in_as": "1"}))
     );
+    // Two Bearer tokens count as a missing header (as in Flask-JWT-Extended): the cookie
+    // is used.
+    assert_eq!(
+        send(c.get(cc.url("api/protected")).header(
+            "Authorization",
+            "Bearer not.a.token, Bearer other.bad.token"
+        ))
+        .await,
+        (200, json!({"logged_in_as": "1"}))
+    );
     assert_eq!(
         send(c.post(cc.url("api/fresh"))).await,
         (401, json!({"msg": "Missing CSRF token"}))

@@ -177,8 +177,8 @@ pub struct ValidCredentials {
 
 /// Why a credentials body was refused.
 pub enum BadCredentials {
-    /// Over the body limit: the extractor's 413.
-    TooLarge(Response),
+    /// Over the body limit: 413.
+    TooLarge,
     /// Not JSON (by content type or content), or a field missing or empty.
     Missing,
     /// A field over its length cap: 400.
@@ -189,7 +189,7 @@ impl BadCredentials {
     /// The answer, with `missing` for a body without usable credentials.
     pub fn into_response(self, missing: Response) -> Response {
         match self {
-            Self::TooLarge(res) => res,
+            Self::TooLarge => msg(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
             Self::Missing => missing,
             Self::TooLong => msg(
                 StatusCode::BAD_REQUEST,
@@ -222,7 +222,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub fn credentials(headers: &HeaderMap, body: Body) -> Result<ValidCredentials, BadCredentials> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            BadCredentials::TooLarge(rejection.into_response())
+            BadCredentials::TooLarge
         } else {
             BadCredentials::Missing
         }

@@ -65,6 +65,39 @@ pub(crate) struct CsrfConfig {
 ///     .build()?;
 /// # Ok::<(), jwt_extended::ConfigError>(())
 /// ```
+///
+/// # Use `__Host-` names in production
+///
+/// A plain cookie can be *tossed*: a sibling subdomain (or anything that can set a cookie
+/// for the parent domain) sets a cookie of the same name with `Domain=` the parent and a
+/// longer `Path`. Browsers send cookies with longer paths first, and the first cookie of a
+/// name is the one read (as in Flask), so the tossed cookie wins: the victim is logged in as
+/// the attacker (login CSRF). A `__Host-` cookie cannot be set that way: browsers accept it
+/// only with `Secure`, `Path=/` and no `Domain`, from the host itself. So serve over HTTPS
+/// and give the cookies `__Host-` names (the builder checks those attributes):
+///
+/// ```
+/// use jwt_extended::{CookieOptions, JwtManager, TokenLocation};
+///
+/// let manager = JwtManager::builder()
+///     .secret("an-example-secret-of-at-least-32-bytes!")
+///     .token_locations([TokenLocation::Cookies])
+///     .cookies(CookieOptions {
+///         secure: true,
+///         access_cookie_name: "__Host-access_token".into(),
+///         refresh_cookie_name: "__Host-refresh_token".into(),
+///         access_csrf_cookie_name: "__Host-csrf_access_token".into(),
+///         refresh_csrf_cookie_name: "__Host-csrf_refresh_token".into(),
+///         ..CookieOptions::default()
+///     })
+///     .build()?;
+/// let access = manager.create_access_token("alice")?;
+/// let mut res = http::Response::new(());
+/// manager.access_cookies(&access)?.apply(&mut res);
+/// let set = res.headers().get("set-cookie").unwrap().to_str()?;
+/// assert!(set.starts_with("__Host-access_token=") && set.contains("Secure"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieOptions {
     /// `JWT_ACCESS_COOKIE_NAME`: `access_token_cookie`.
@@ -359,7 +392,10 @@ fn csrf_missing() -> JwtError {
 }
 
 /// The value of the first cookie called `name` across every `Cookie` header (as Werkzeug
-/// reads it: the first wins, so cookie tossing cannot replace an earlier cookie). Quotes
+/// reads it: the first wins). That does not stop cookie tossing: browsers send cookies with
+/// a longer `Path` first, so a same-name cookie set by a sibling subdomain (`Domain=` the
+/// parent, a longer `Path`) comes before the real one and is the one read. What protects
+/// is a `__Host-` name, which only the exact host can set (see `CookieOptions`). Quotes
 /// around the value are removed. A header that is not UTF-8 is an error.
 pub(crate) fn cookie_value<'a>(
     headers: &'a HeaderMap,

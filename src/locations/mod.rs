@@ -30,6 +30,11 @@ pub(crate) use json::{JsonConfig, is_form, is_json};
 pub(crate) use query::QueryConfig;
 
 /// A place a token is read from (`JWT_TOKEN_LOCATION`).
+///
+/// Locations are searched in the configured order, and only a missing token moves on. As in
+/// Flask-JWT-Extended, an `Authorization` header with two `Bearer` tokens (in one line or
+/// across two lines) counts as *missing*, not malformed: with headers and cookies both
+/// configured, such a request is authenticated by its cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TokenLocation {
