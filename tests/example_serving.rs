@@ -98,7 +98,7 @@ async fn a_login_flood_does_not_slow_other_routes() {
         "GET /open median: idle {idle:?}, under a flood of 8 login clients {flooded:?} ({during} logins answered meanwhile)"
     );
     assert!(
-        during >= 16,
+        during >= 4,
         "the flood ran while /open was measured ({during} logins)"
     );
     // Hashing on the async workers makes this median about one hash (40+ ms); off them,

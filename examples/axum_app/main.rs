@@ -32,9 +32,10 @@
 //!   bodies are parsed as JSON. SIGINT/SIGTERM stop accepting and drain requests in flight.
 //! - Cookies: serve over HTTPS with `JWT_COOKIE_SECURE=true` and `__Host-` cookie names
 //!   (`JWT_ACCESS_COOKIE_NAME=__Host-access_token`, `JWT_REFRESH_COOKIE_NAME=__Host-refresh_token`,
-//!   both paths `/`): a `__Host-` cookie cannot be set by a sibling subdomain, whereas a
-//!   plain cookie tossed from one with a longer `Path` is sent before the real one, and
-//!   read.
+//!   `JWT_ACCESS_CSRF_COOKIE_NAME=__Host-csrf_access_token`,
+//!   `JWT_REFRESH_CSRF_COOKIE_NAME=__Host-csrf_refresh_token`, all paths `/`). Browsers send
+//!   longer-`Path` cookies first and the first one is read, so a plain cookie tossed from a
+//!   sibling subdomain would win; a `__Host-` cookie can only be set by this host.
 
 mod api;
 mod auth;
