@@ -851,3 +851,39 @@ async fn axum_app_with_rotation_and_redis() {
         (401, json!({"msg": "Token has been revoked"}))
     );
 }
+
+#[test]
+fn hyper_and_tonic_examples_cap_bodies_and_shut_down_cleanly() {
+    let mut hyper = start(
+        "hyper_service",
+        &[(
+            "JWT_SECRET_KEY",
+            "example-test-secret-0123456789-abcdefghij",
+        )],
+    );
+    let big = vec![b'a'; 64 * 1024 + 1];
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        big.len()
+    );
+    assert_eq!(raw_status(&hyper.addr, &head, &big), 413);
+    let head = "GET /open HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_eq!(raw_status(&hyper.addr, head, b""), 200);
+
+    let mut tonic = start(
+        "tonic_greeter",
+        &[(
+            "JWT_SECRET_KEY",
+            "example-test-secret-0123456789-abcdefghij",
+        )],
+    );
+    for running in [&mut hyper, &mut tonic] {
+        running.signal(libc::SIGTERM);
+        let status = running
+            .wait_exit(Duration::from_secs(10))
+            .expect("exited after SIGTERM");
+        assert!(status.success(), "{status:?}: {}", running.stderr());
+        assert!(running.stderr().contains("SIGTERM received"));
+    }
+}
