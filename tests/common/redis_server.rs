@@ -269,3 +269,90 @@ fn signal(pid: u32, sig: &str) {
         .expect("run kill");
     assert!(status.success(), "kill {sig} {pid} failed");
 }
+
+/// A throwaway Redis Sentinel (`redis-server <config> --sentinel`) on a free loopback port,
+/// monitoring `master` at a loopback port with quorum 2. Killed on drop.
+#[derive(Debug)]
+pub struct Sentinel {
+    port: u16,
+    _dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Sentinel {
+    /// Starts a Sentinel, or `None` (after a note) when there is no `redis-server` and this
+    /// is not CI.
+    pub fn start(master: &str, master_port: u16) -> Option<Self> {
+        let bin = binary()?;
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let config = dir.path().join("sentinel.conf");
+            let log = dir.path().join("sentinel.log");
+            std::fs::write(
+                &config,
+                format!(
+                    "port {port}\nbind 127.0.0.1\ndir {dir}\nlogfile {log}\n\
+                     sentinel monitor {master} 127.0.0.1 {master_port} 2\n\
+                     sentinel down-after-milliseconds {master} 1000\n\
+                     sentinel failover-timeout {master} 10000\n\
+                     sentinel parallel-syncs {master} 1\n",
+                    dir = dir.path().display(),
+                    log = log.display(),
+                ),
+            )
+            .expect("write the sentinel config");
+            let mut child = Command::new(&bin)
+                .arg(&config)
+                .arg("--sentinel")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server --sentinel");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_error = format!(
+                        "sentinel exited with {status}: {}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                    break;
+                }
+                if ping(port) {
+                    return Some(Self {
+                        port,
+                        _dir: dir,
+                        child,
+                    });
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last_error = "sentinel did not answer PING within 10 s".into();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        panic!("could not start a sentinel: {last_error}");
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `redis://127.0.0.1:<port>/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
