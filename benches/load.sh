@@ -8,7 +8,11 @@
 # ROUNDS rounds of DURATION per endpoint, prints the requests per second of each, the
 # protected / open ratio and the server's memory (VmRSS sampled under load, peak VmHWM), and
 # stops everything it started. Settings (environment): ROUNDS (4), DURATION (10s),
-# THREADS (2), CONNECTIONS (64). Installs wrk from the distribution's packages if missing.
+# THREADS (2), CONNECTIONS (64), STORE (the revocation store: `memory`, the default;
+# `redis`, a RedisStore checking Redis on every request; `redis-local`, a RedisStore with
+# a local view, trusted for REDIS_LOCAL_CACHE_MS, 50 by default). The Redis modes start
+# their own redis-server (AOF on, fsync always) on a free loopback port. Installs wrk from
+# the distribution's packages if missing.
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -17,6 +21,12 @@ ROUNDS="${ROUNDS:-4}"
 DURATION="${DURATION:-10s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-64}"
+STORE="${STORE:-memory}"
+REDIS_LOCAL_CACHE_MS="${REDIS_LOCAL_CACHE_MS:-50}"
+case "$STORE" in
+  memory | redis | redis-local) ;;
+  *) printf 'STORE must be memory, redis or redis-local, not %s\n' "$STORE" >&2; exit 2 ;;
+esac
 
 log() { printf '==> %s\n' "$*" >&2; }
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
@@ -24,11 +34,16 @@ calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 work="$(mktemp -d)"
 server_pid=""
 sampler_pid=""
+redis_pid=""
 cleanup() {
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
   if [ -n "$server_pid" ]; then
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ -n "$redis_pid" ]; then
+    kill "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
 }
@@ -52,9 +67,31 @@ target_dir="$(cargo metadata --format-version 1 --no-deps |
 app="$target_dir/release/examples/axum_app"
 [ -x "$app" ] || { log "not found: $app"; exit 1; }
 
+store_env=()
+if [ "$STORE" != memory ]; then
+  command -v redis-server >/dev/null 2>&1 || { log "redis-server is needed for STORE=$STORE"; exit 1; }
+  # A free loopback port: bound, read and released (the window before redis binds it is
+  # short; redis-server fails loudly if it was taken).
+  redis_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  mkdir "$work/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
+    --appendfsync always --save "" --daemonize no --logfile "$work/redis/redis.log" &
+  redis_pid=$!
+  for _ in $(seq 1 100); do
+    [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break
+    kill -0 "$redis_pid" 2>/dev/null || { cat "$work/redis/redis.log" >&2; exit 1; }
+    sleep 0.05
+  done
+  store_env+=("REDIS_URL=redis://127.0.0.1:$redis_port/")
+  [ "$STORE" = redis-local ] && store_env+=("REDIS_LOCAL_CACHE_MS=$REDIS_LOCAL_CACHE_MS")
+  log "redis-server pid $redis_pid on 127.0.0.1:$redis_port"
+fi
+log "revocation store: $STORE${store_env[*]:+ (${store_env[*]})}"
+
 # Port 0: the kernel picks a free port, and the app prints the address it got.
 secret="$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')"
-BIND=127.0.0.1:0 JWT_SECRET_KEY="$secret" "$app" >"$work/server.out" 2>"$work/server.err" &
+env BIND=127.0.0.1:0 JWT_SECRET_KEY="$secret" "${store_env[@]}" "$app" \
+  >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 addr=""
 for _ in $(seq 1 100); do
@@ -107,7 +144,7 @@ run() {
   sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\)/\1/p' "$out"
 }
 
-log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of: GET /open, GET /api/protected"
+log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of: GET /open, GET /api/protected (store: $STORE)"
 open_all=()
 prot_all=()
 printf '%-6s %14s %18s %8s\n' round "open req/s" "protected req/s" ratio

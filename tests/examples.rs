@@ -831,7 +831,8 @@ async fn axum_app_with_rotation_and_redis() {
         send(c.get(format!("{base}/api/protected")).bearer_auth(&a2)).await,
         (401, json!({"msg": "Token has been revoked"}))
     );
-    // The revocations are in Redis, where a second instance sees them.
+    // The revocations are in Redis, where a second instance sees them (this one from its
+    // local view).
     let second = start(
         "axum_app",
         &[
@@ -840,6 +841,7 @@ async fn axum_app_with_rotation_and_redis() {
                 "example-test-secret-0123456789-abcdefghij",
             ),
             ("REDIS_URL", &server.url()),
+            ("REDIS_LOCAL_CACHE_MS", "50"),
         ],
     );
     assert_eq!(

@@ -8,7 +8,9 @@
 //! Environment: `BIND` (default `127.0.0.1:3000`), `JWT_SECRET_KEY` (a development secret
 //! otherwise, with a warning), `JWT_ACCESS_TOKEN_EXPIRES`, `JWT_REFRESH_TOKEN_EXPIRES`,
 //! `JWT_TOKEN_LOCATION`, `JWT_COOKIE_CSRF_PROTECT` and the other `JWT_*` cookie settings,
-//! `REDIS_URL` (revocations in Redis instead of memory), `JWT_REFRESH_ROTATION` (`true` or
+//! `REDIS_URL` (revocations in Redis instead of memory; or `REDIS_SENTINELS` and
+//! `REDIS_SENTINEL_MASTER` to follow a Sentinel-managed primary; `REDIS_LOCAL_CACHE_MS` for
+//! a local view of revocations), `JWT_REFRESH_ROTATION` (`true` or
 //! an overlap in seconds: `/api/refresh` then returns a new refresh token too, and a reused
 //! one revokes its whole login), `MAX_CONNECTIONS` (default 512), `RUST_LOG` (default
 //! `info`).
@@ -159,14 +161,9 @@ async fn main() -> Result<(), BoxError> {
         );
     }
     builder = builder.user_loader(UserStore(users.clone()));
-    builder = match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => {
-            let store = jwt_extended::store::RedisStore::builder(url.as_str())
-                .build()
-                .await?;
-            builder.revocation_store(store)
-        }
-        _ => builder.revocation_store(MemoryStore::new()),
+    builder = match redis_store().await? {
+        Some(store) => builder.revocation_store(store),
+        None => builder.revocation_store(MemoryStore::new()),
     };
     let manager = builder.build()?;
     let rotation = std::env::var("JWT_REFRESH_ROTATION")
@@ -194,4 +191,32 @@ async fn main() -> Result<(), BoxError> {
     )
     .await;
     Ok(())
+}
+
+/// The Redis store the environment asks for, if any: `REDIS_SENTINELS` (comma list of
+/// `host:port`, with `REDIS_SENTINEL_MASTER`, default `mymaster`) or `REDIS_URL`; with
+/// `REDIS_LOCAL_CACHE_MS`, a local view of revocations trusted for at most that long
+/// without word from Redis.
+async fn redis_store() -> Result<Option<jwt_extended::store::RedisStore>, BoxError> {
+    use jwt_extended::store::RedisStore;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let builder = match (var("REDIS_SENTINELS"), var("REDIS_URL")) {
+        (Some(sentinels), _) => RedisStore::sentinel_builder(
+            sentinels.split(',').map(|s| s.trim().to_owned()),
+            var("REDIS_SENTINEL_MASTER").unwrap_or_else(|| "mymaster".to_owned()),
+        ),
+        (None, Some(url)) => RedisStore::builder(url),
+        (None, None) => return Ok(None),
+    };
+    let builder = match var("REDIS_LOCAL_CACHE_MS") {
+        Some(ms) => {
+            let ms: u64 = ms
+                .trim()
+                .parse()
+                .map_err(|_| "REDIS_LOCAL_CACHE_MS must be a number of milliseconds")?;
+            builder.local_cache(std::time::Duration::from_millis(ms))
+        }
+        None => builder,
+    };
+    Ok(Some(builder.build().await?))
 }

@@ -93,6 +93,8 @@ pub fn start(name: &str, env: &[(&str, &str)]) -> Running {
     cmd.env("BIND", "127.0.0.1:0")
         .env_remove("JWT_SECRET_KEY")
         .env_remove("REDIS_URL")
+        .env_remove("REDIS_LOCAL_CACHE_MS")
+        .env_remove("REDIS_SENTINELS")
         .env_remove("JWT_TOKEN_LOCATION")
         .env_remove("JWT_REFRESH_ROTATION")
         .env_remove("MAX_CONNECTIONS")

@@ -36,6 +36,8 @@ use crate::store::{Check, MAX_UNTIL, MemoryStore, RevocationStore, StoreError};
 const NEVER: u64 = u64::MAX;
 const BACKOFF_MIN: Duration = Duration::from_millis(20);
 const BACKOFF_MAX: Duration = Duration::from_millis(1000);
+/// The wait before rebuilding a view that was full.
+const INCOMPLETE_PAUSE: Duration = Duration::from_secs(5);
 /// Keys read per `SCAN` step during a load.
 const SCAN_COUNT: usize = 1000;
 
@@ -244,7 +246,7 @@ impl fmt::Debug for LocalView {
 }
 
 /// Why a session ended.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 enum End {
     /// The store is gone.
     Dropped,
@@ -295,7 +297,12 @@ async fn run(weak: Weak<LocalView>, link: Link, prefix: Arc<[u8]>, channel: Vec<
         if started.elapsed() > BACKOFF_MAX * 4 {
             delay = BACKOFF_MIN;
         }
-        tokio::time::sleep(delay).await;
+        // A full view waits for entries to expire rather than reloading every second.
+        let pause = match end {
+            End::Incomplete => delay.max(INCOMPLETE_PAUSE),
+            _ => delay,
+        };
+        tokio::time::sleep(pause).await;
         delay = (delay * 2).min(BACKOFF_MAX);
     }
 }
