@@ -341,3 +341,59 @@ async fn a_full_view_is_not_trusted() {
     }
     assert!(!b.check(&["jti:other"], None).await.unwrap().revoked);
 }
+
+/// Ids and identities are any text: spaces, line breaks and the event separator included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_ids_reach_the_view_verbatim() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = real_clock();
+    let a = strict_store(&server.url(), &clock).await;
+    let b = view_store(&server.url(), &clock).await;
+    let until = SystemClock.now().as_secs() + 3600;
+    let not_before = SystemClock.now().as_secs();
+    let odd = [
+        "jti:a b",
+        "jti:x\r\nPUBLISH y z",
+        "jti:r 5 jti:other",
+        "jti:é ü",
+    ];
+    for id in odd {
+        a.revoke(id, until).await.unwrap();
+    }
+    a.revoke_user_before("u 1 2 alice bob", not_before, until)
+        .await
+        .unwrap();
+    tokio::time::sleep(BOUND).await;
+    assert!(b.local_view_is_fresh());
+    for id in odd {
+        assert!(b.check(&[id], None).await.unwrap().revoked, "{id:?}");
+    }
+    for other in ["jti:a", "jti:other", "jti:x"] {
+        assert!(!b.check(&[other], None).await.unwrap().revoked, "{other:?}");
+    }
+    assert_eq!(
+        b.check(&[], Some("u 1 2 alice bob"))
+            .await
+            .unwrap()
+            .user_not_before,
+        Some(not_before)
+    );
+    assert_eq!(
+        b.check(&[], Some("alice")).await.unwrap().user_not_before,
+        None
+    );
+    // The same after a reload from Redis.
+    let c = view_store(&server.url(), &clock).await;
+    for id in odd {
+        assert!(c.check(&[id], None).await.unwrap().revoked, "{id:?}");
+    }
+    assert_eq!(
+        c.check(&[], Some("u 1 2 alice bob"))
+            .await
+            .unwrap()
+            .user_not_before,
+        Some(not_before)
+    );
+}
