@@ -11,8 +11,10 @@
 //! `revoke` returns (Redis acknowledged it), B (a `RedisStore` with `local_cache(50 ms)`)
 //! checks the id in a loop until its view says "revoked". Only samples during which B's
 //! view stayed fresh count (a stale view would ask Redis and hide the propagation); they
-//! are reported. Memory: heap bytes a view grows by when it loads N revoked ids, counted
-//! by a global allocator that forwards to the system allocator.
+//! are reported. Check cost: wall-clock time per `check` (an id and an identity, half the
+//! ids revoked) on B's fresh view and on a `MemoryStore` holding the same ids, one task.
+//! Memory: heap bytes a view grows by when it loads N revoked ids, counted by a global
+//! allocator that forwards to the system allocator.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +31,25 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     // Nearest rank.
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Times `calls` checks on `store`, alternating a revoked and an unknown id; ns per call.
+async fn per_check(
+    name: &str,
+    store: &dyn RevocationStore,
+    revoked: &str,
+    unknown: &str,
+    calls: usize,
+) -> f64 {
+    let started = Instant::now();
+    for i in 0..calls {
+        let id = if i % 2 == 0 { revoked } else { unknown };
+        let check = store.check(&[id], Some("alice")).await.expect("check");
+        assert_eq!(check.revoked, i % 2 == 0);
+    }
+    let ns = started.elapsed().as_nanos() as f64 / calls as f64;
+    println!("check ({name}): {ns:.0} ns per call (half revoked ids, half unknown)");
+    ns
 }
 
 fn main() {
@@ -58,10 +79,12 @@ fn main() {
 
         // --- propagation ---
         let mut latencies = Vec::with_capacity(samples);
+        let mut revoked = Vec::with_capacity(samples);
         let mut discarded = 0;
         while latencies.len() < samples {
             let id = format!("jti:{}", uuid::Uuid::new_v4().hyphenated());
             a.revoke(&id, until).await.expect("revoke on A");
+            revoked.push(id.clone());
             let acknowledged = Instant::now();
             let mut stale = false;
             loop {
@@ -88,6 +111,29 @@ fn main() {
             percentile(&latencies, 90.0),
             percentile(&latencies, 99.0),
             latencies[latencies.len() - 1],
+        );
+
+        // --- the cost of a check: B's view against a MemoryStore with the same entries ---
+        let memory = jwt_extended::store::MemoryStore::new();
+        for id in &revoked {
+            memory.revoke(id, until).await.expect("revoke in memory");
+        }
+        let unknown = format!("jti:{}", uuid::Uuid::new_v4().hyphenated());
+        let calls = if quick { 10_000 } else { 2_000_000 };
+        // Twice each, alternated (the first rounds warm up).
+        let mut in_memory = f64::MAX;
+        let mut in_view = f64::MAX;
+        for _ in 0..2 {
+            let m = per_check("MemoryStore", &memory, &revoked[0], &unknown, calls).await;
+            in_memory = in_memory.min(m);
+            assert!(b.local_view_is_fresh());
+            let v = per_check("RedisStore, local view", &b, &revoked[0], &unknown, calls).await;
+            in_view = in_view.min(v);
+        }
+        assert!(b.local_view_is_fresh(), "the view stayed fresh: no check went to Redis");
+        println!(
+            "check cost: local view / MemoryStore = {:.2} (best of two, single task, wall clock)",
+            in_view / in_memory
         );
 
         // --- memory ---

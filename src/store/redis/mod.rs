@@ -880,11 +880,13 @@ impl RevocationStore for RedisStore {
             return Ok(Check::default());
         }
         if let Some(view) = &self.0.view
-            && let Some(check) = view.check(ids, identity).await
+            && let Some(check) = view.check(ids, identity)
         {
             return Ok(check);
         }
-        self.check_in_redis(ids, identity).await
+        // (boxed: the strict path's future is large, and the view's answer should not pay
+        // for moving it)
+        Box::pin(self.check_in_redis(ids, identity)).await
     }
 
     async fn consume(
