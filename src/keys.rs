@@ -350,7 +350,7 @@ pub(crate) struct VerifyKey {
 }
 
 impl VerifyKey {
-    fn new(
+    pub(crate) fn new(
         provider: &CryptoProvider,
         algorithm: Algorithm,
         decoding: DecodingKey,

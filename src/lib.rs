@@ -73,6 +73,10 @@ mod decode;
 mod error;
 mod guard;
 pub mod integrations;
+#[cfg(feature = "jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+pub mod issuer;
+mod jwk;
 mod keys;
 mod locations;
 mod manager;
