@@ -289,6 +289,30 @@ fn coordinate(jwk: &Map<String, Value>, name: &str, len: usize) -> Result<Vec<u8
     Ok(bytes)
 }
 
+/// The public JWK of one of our verification keys: `kty` and its public members, `kid`
+/// (the RFC 7638 SHA-256 thumbprint when `kid` is `None`), `alg` and `use: "sig"`. Never a
+/// private member; HMAC keys have no public form (`None`).
+pub(crate) fn public_jwk(
+    algorithm: Algorithm,
+    kid: Option<&str>,
+    decoding: &DecodingKey,
+) -> Result<Option<jsonwebtoken::jwk::Jwk>, String> {
+    use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
+    if algorithm.family() == AlgorithmFamily::Hmac {
+        return Ok(None);
+    }
+    let mut jwk = Jwk::from_decoding_key(decoding, Some(algorithm)).map_err(|e| e.to_string())?;
+    let kid = match kid {
+        Some(kid) => kid.to_owned(),
+        None => jwk
+            .thumbprint(ThumbprintHash::SHA256)
+            .map_err(|e| e.to_string())?,
+    };
+    jwk.common.key_id = Some(kid);
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok(Some(jwk))
+}
+
 #[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 mod tests {
     use super::*;
@@ -524,5 +548,89 @@ mod tests {
         let parsed = parse_set(set.as_bytes(), provider, &ALL).unwrap();
         assert_eq!(parsed.table.len(), MAX_KEYS);
         assert_eq!(parsed.skipped, 10);
+    }
+
+    fn pem(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    /// Our published keys parse back as the same keys, with nothing private in them.
+    #[test]
+    fn published_keys_round_trip() {
+        let provider = crypto_provider().unwrap();
+        let cases = [
+            (
+                Algorithm::RS256,
+                DecodingKey::from_rsa_pem(&pem("rsa_public.pem")).unwrap(),
+                "RSA",
+            ),
+            (
+                Algorithm::PS512,
+                DecodingKey::from_rsa_pem(&pem("rsa_public.pem")).unwrap(),
+                "RSA",
+            ),
+            (
+                Algorithm::ES256,
+                DecodingKey::from_ec_pem(&pem("ec256_public.pem")).unwrap(),
+                "EC",
+            ),
+            (
+                Algorithm::ES384,
+                DecodingKey::from_ec_pem(&pem("ec384_public.pem")).unwrap(),
+                "EC",
+            ),
+            (
+                Algorithm::EdDSA,
+                DecodingKey::from_ed_pem(&pem("ed25519_public.pem")).unwrap(),
+                "OKP",
+            ),
+        ];
+        for (alg, decoding, kty) in cases {
+            let jwk = public_jwk(alg, Some("k1"), &decoding).unwrap().unwrap();
+            let value = serde_json::to_value(&jwk).unwrap();
+            assert_eq!(value["kty"], kty);
+            assert_eq!(value["kid"], "k1");
+            assert_eq!(value["use"], "sig");
+            assert_eq!(value["alg"], format!("{alg:?}"));
+            for private in PRIVATE_MEMBERS {
+                assert!(value.get(private).is_none(), "{alg:?}: {private}");
+            }
+            let set = json!({ "keys": [value] }).to_string();
+            let parsed = parse_set(set.as_bytes(), provider, &ALL).unwrap();
+            assert_eq!(parsed.table.len(), 1, "{alg:?}");
+            assert!(matches!(
+                parsed.table.lookup(Some("k1"), alg),
+                Lookup::Found(_)
+            ));
+            // Without a kid, the thumbprint names the key, the same every time.
+            let a = public_jwk(alg, None, &decoding).unwrap().unwrap();
+            let b = public_jwk(alg, None, &decoding).unwrap().unwrap();
+            assert_eq!(a.common.key_id, b.common.key_id);
+            assert_eq!(a.common.key_id.as_deref().map(str::len), Some(43));
+        }
+        let hmac = DecodingKey::from_secret(&[b'k'; 32]);
+        assert!(
+            public_jwk(Algorithm::HS256, Some("k"), &hmac)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    /// RFC 7638 §3.1's example thumbprint.
+    #[test]
+    fn thumbprint_is_rfc_7638() {
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let decoding = DecodingKey::from_rsa_components(n, "AQAB").unwrap();
+        let jwk = public_jwk(Algorithm::RS256, None, &decoding)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            jwk.common.key_id.as_deref(),
+            Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        );
     }
 }
