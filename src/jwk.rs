@@ -14,9 +14,6 @@
 //! - a key carrying private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is never
 //!   used: its publisher leaked it, so anyone may have signed with it.
 
-// Wired into `JwtManager` next; until then only the tests use it.
-#![allow(dead_code)]
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::crypto::CryptoProvider;
@@ -289,34 +286,10 @@ fn coordinate(jwk: &Map<String, Value>, name: &str, len: usize) -> Result<Vec<u8
     Ok(bytes)
 }
 
-/// The public JWK of one of our verification keys: `kty` and its public members, `kid`
-/// (the RFC 7638 SHA-256 thumbprint when `kid` is `None`), `alg` and `use: "sig"`. Never a
-/// private member; HMAC keys have no public form (`None`).
-pub(crate) fn public_jwk(
-    algorithm: Algorithm,
-    kid: Option<&str>,
-    decoding: &DecodingKey,
-) -> Result<Option<jsonwebtoken::jwk::Jwk>, String> {
-    use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
-    if algorithm.family() == AlgorithmFamily::Hmac {
-        return Ok(None);
-    }
-    let mut jwk = Jwk::from_decoding_key(decoding, Some(algorithm)).map_err(|e| e.to_string())?;
-    let kid = match kid {
-        Some(kid) => kid.to_owned(),
-        None => jwk
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(|e| e.to_string())?,
-    };
-    jwk.common.key_id = Some(kid);
-    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-    Ok(Some(jwk))
-}
-
 #[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
 mod tests {
     use super::*;
-    use crate::keys::crypto_provider;
+    use crate::keys::{crypto_provider, public_jwk};
     use serde_json::json;
 
     const ALL: [Algorithm; 9] = [

@@ -93,7 +93,10 @@ pub use guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
     OptionalJwt, RefreshJwtRequired,
 };
+#[cfg(feature = "jwks")]
+pub use issuer::Issuer;
 pub use jsonwebtoken::Algorithm;
+pub use jsonwebtoken::jwk::JwkSet;
 pub use keys::Key;
 pub use locations::{CookieOptions, SameSite, TokenLocation};
 pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};

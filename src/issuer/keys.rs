@@ -28,8 +28,10 @@ use tokio::time::Instant;
 
 use super::http::{FetchError, HttpClient, MAX_RESPONSE_BYTES, check_url};
 use super::{Issuer, Source};
+use crate::decode::KeySource;
 use crate::error::{ConfigError, ErrorKind, JwtError};
 use crate::jwk::{KeyTable, Lookup, parse_set};
+use crate::keys::VerifyKey;
 
 /// An issuer's keys and its rules, built once per manager.
 pub(crate) struct IssuerKeys {
@@ -206,6 +208,11 @@ impl IssuerKeys {
         Ok(keys)
     }
 
+    /// The crypto backend the keys verify with.
+    pub(crate) fn provider(&self) -> &'static CryptoProvider {
+        self.provider
+    }
+
     /// The current table.
     pub(crate) fn table(&self) -> Arc<KeyTable> {
         match self.table.read() {
@@ -223,6 +230,7 @@ impl IssuerKeys {
     }
 
     /// How many times the key set (or discovery document) was requested.
+    #[cfg(test)]
     pub(crate) fn fetches(&self) -> u64 {
         self.fetcher
             .as_ref()
@@ -236,6 +244,10 @@ impl IssuerKeys {
         kid: Option<&str>,
         alg: Algorithm,
     ) -> Result<Arc<KeyTable>, KeyError> {
+        if !self.algorithms.contains(&alg) {
+            // Never worth a fetch: no key of this issuer may verify it.
+            return Err(KeyError::WrongAlgorithm);
+        }
         let table = self.table();
         match table.lookup(kid, alg) {
             Lookup::Found(_) => return Ok(table),
@@ -374,6 +386,37 @@ impl IssuerKeys {
             return Err("discovery: no jwks_uri".into());
         };
         check_url("jwks_uri", jwks_uri).map_err(|e| format!("discovery: {e}"))
+    }
+}
+
+/// An issuer's key table as the verification pipeline's key source.
+pub(crate) struct TableKeys<'a> {
+    table: &'a KeyTable,
+    provider: &'static CryptoProvider,
+}
+
+impl<'a> TableKeys<'a> {
+    pub(crate) fn new(table: &'a KeyTable, provider: &'static CryptoProvider) -> Self {
+        Self { table, provider }
+    }
+}
+
+impl KeySource for TableKeys<'_> {
+    fn provider(&self) -> &CryptoProvider {
+        self.provider
+    }
+
+    fn accepts(&self, alg: Algorithm) -> bool {
+        self.table.accepts(alg)
+    }
+
+    fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyKey, JwtError> {
+        match self.table.lookup(kid, alg) {
+            Lookup::Found(key) => Ok(key),
+            Lookup::WrongAlgorithm => Err(KeyError::WrongAlgorithm.into_error()),
+            Lookup::Ambiguous => Err(KeyError::KidRequired.into_error()),
+            Lookup::Unknown => Err(KeyError::UnknownKid.into_error()),
+        }
     }
 }
 

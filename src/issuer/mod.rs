@@ -47,9 +47,6 @@
 //! # let _ = (keycloak, auth0, direct);
 //! ```
 
-// Wired into `JwtManager` next; until then only the tests use it.
-#![allow(dead_code)]
-
 mod http;
 pub(crate) mod keys;
 
