@@ -21,6 +21,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Tokens from an identity provider
+//!
+//! With the `jwks` feature, the same manager and guards also accept the tokens of external
+//! issuers (Auth0, Keycloak, Cognito, Entra ID, Google, Okta, ...), verified with the key
+//! set each publishes; see [`issuer`] for the rules. A token is routed by its `iss` to its
+//! issuer's keys, audience and algorithms.
+//!
+//! ```no_run
+//! # #[cfg(feature = "jwks")] {
+//! use jwt_extended::{Issuer, JwtManager};
+//!
+//! let manager = JwtManager::builder()
+//!     .secret("an-example-secret-of-at-least-32-bytes!")
+//!     // Auth0: the tenant URL with its trailing slash, the API identifier as audience.
+//!     .issuer(Issuer::discover("https://example.eu.auth0.com/").audience(["https://orders.example.com"]))
+//!     // Keycloak: one issuer per realm.
+//!     .issuer(Issuer::discover("https://sso.example.com/realms/main").audience(["orders-api"]))
+//!     .build()?;
+//! # }
+//! # Ok::<(), jwt_extended::ConfigError>(())
+//! ```
+//!
+//! The other way round, [`JwtManager::jwks`] is the JWK Set of the manager's own public keys,
+//! and [`JwtManager::jwks_service`] serves it at `/.well-known/jwks.json`.
+//!
 //! # Optional features
 //!
 //! | Feature | Description | Default |
@@ -31,6 +56,8 @@
 //! | `axum` | axum extractors and response parts | no |
 //! | `tonic` | gRPC error responses for tonic | no |
 //! | `redis` | the Redis revocation store | no |
+//! | `jwks` | tokens from external issuers ([`Issuer`], [`issuer`]) | no |
+//! | `jwks-https` | the default HTTPS client for `jwks` (hyper-util, rustls, webpki-roots) | no |
 //!
 //! # Modules
 //!
