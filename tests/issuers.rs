@@ -353,17 +353,25 @@ async fn a_new_kid_is_served_on_its_first_request_and_a_flood_costs_one_fetch() 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(fake.jwks_fetches(), before + 1);
 
-    // A flood of made-up kids right after: at most one more fetch, each answered 422.
+    // A flood of made-up kids (with the default cooldown of 10 s): at most one more fetch,
+    // each answered 422.
+    let patient = self::manager(issuer_on(&fake).unknown_kid_cooldown(Duration::from_secs(10)));
+    let app = router(&patient);
+    assert_eq!(call(&app, &old).await.0, StatusCode::OK);
     let before = fake.jwks_fetches();
+    let flood: Vec<String> = (0..200)
+        .map(|i| {
+            sign(
+                "rsa",
+                Algorithm::RS256,
+                Some(&format!("flood-{i}")),
+                &claims,
+            )
+        })
+        .collect();
     let mut tasks = Vec::new();
-    for i in 0..200 {
+    for token in flood {
         let app = app.clone();
-        let token = sign(
-            "rsa",
-            Algorithm::RS256,
-            Some(&format!("flood-{i}")),
-            &claims,
-        );
         tasks.push(tokio::spawn(async move { call(&app, &token).await }));
     }
     for t in tasks {
