@@ -214,6 +214,7 @@ impl Verifier {
 /// pipeline then checks it like any claim). `None` when the token has no string `iss`, or
 /// its payload does not parse: the manager's own keys then get the token, and their
 /// verification gives the answer.
+#[cfg(feature = "jwks")]
 pub(crate) fn peek_issuer(token: &str, cfg: &DecodeConfig) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Iss {
@@ -229,6 +230,7 @@ pub(crate) fn peek_issuer(token: &str, cfg: &DecodeConfig) -> Option<String> {
 }
 
 /// The token's `kid` and `alg`, to find its key before verification.
+#[cfg(feature = "jwks")]
 pub(crate) fn peek_key_id(
     token: &str,
     cfg: &DecodeConfig,

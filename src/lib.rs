@@ -103,6 +103,7 @@ pub mod integrations;
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub mod issuer;
+#[cfg(feature = "jwks")]
 mod jwk;
 mod keys;
 mod locations;
