@@ -94,6 +94,11 @@ impl KeyTable {
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
+
+    /// Whether the table holds no key (nothing fetched yet).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
 }
 
 /// Why a whole set was refused (cached keys, if any, stay in use).
@@ -212,9 +217,11 @@ fn parse_key(
             if exponent.is_empty() || exponent.len() > 8 {
                 return Err(Skip::BadMaterial);
             }
+            // As DER (PKCS#1 RSAPublicKey), the form a PEM key has: both backends verify
+            // with it about three times faster than with the raw components.
             (
                 Algorithm::RS256,
-                DecodingKey::from_rsa_raw_components(&modulus, &exponent),
+                DecodingKey::from_rsa_der(&rsa_public_key_der(&modulus, &exponent)),
             )
         }
         "EC" => {
@@ -265,6 +272,40 @@ fn parse_key(
         kid,
         key: VerifyKey::new(provider, algorithm, decoding, &[]),
     })
+}
+
+/// DER of PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`
+/// from the big-endian modulus and exponent.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn length(out: &mut Vec<u8>, len: usize) {
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, value: &[u8]) {
+        let skip = value.iter().take_while(|b| **b == 0).count();
+        let value = &value[skip..];
+        let pad = value.first().is_none_or(|b| b & 0x80 != 0);
+        out.push(0x02);
+        length(out, value.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(value);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 16);
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut der = Vec::with_capacity(body.len() + 4);
+    der.push(0x30);
+    length(&mut der, body.len());
+    der.extend_from_slice(&body);
+    der
 }
 
 fn text<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<&'a str, Skip> {
@@ -591,6 +632,26 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    /// The DER built from a JWK's `n` and `e` is exactly the key of the PEM it came from.
+    #[test]
+    fn rsa_der_matches_the_pem() {
+        use jsonwebtoken::DecodingKeyKind;
+        let pem_key = DecodingKey::from_rsa_pem(&pem("rsa_public.pem")).unwrap();
+        let DecodingKeyKind::SecretOrDer(expected) = pem_key.kind() else {
+            panic!("a PEM key is DER")
+        };
+        let jwk = public_jwk(Algorithm::RS256, Some("k"), &pem_key)
+            .unwrap()
+            .unwrap();
+        let value = serde_json::to_value(&jwk).unwrap();
+        let n = URL_SAFE_NO_PAD.decode(value["n"].as_str().unwrap()).unwrap();
+        let e = URL_SAFE_NO_PAD.decode(value["e"].as_str().unwrap()).unwrap();
+        assert_eq!(&rsa_public_key_der(&n, &e), expected);
+        // Short forms: a small exponent, a leading zero, a high bit.
+        assert_eq!(rsa_public_key_der(&[0x7f], &[1, 0, 1]), [0x30, 8, 2, 1, 0x7f, 2, 3, 1, 0, 1]);
+        assert_eq!(rsa_public_key_der(&[0, 0x80], &[3]), [0x30, 7, 2, 2, 0, 0x80, 2, 1, 3]);
     }
 
     /// RFC 7638 §3.1's example thumbprint.

@@ -11,7 +11,7 @@ use crate::claims::DecodedToken;
 use crate::decode::{DecodeConfig, Expiry, Now, peek_issuer, peek_key_id};
 use crate::error::{ConfigError, JwtError};
 use crate::issuer::Issuer;
-use crate::issuer::keys::{IssuerKeys, TableKeys};
+use crate::issuer::keys::{IssuerKeys, KeyError, TableKeys};
 use crate::jwk::Lookup;
 
 /// The configured issuers by their exact `iss`.
@@ -101,6 +101,10 @@ impl External {
         expiry: Expiry,
     ) -> Result<DecodedToken, JwtError> {
         let table = self.keys.table();
+        if table.is_empty() {
+            // Nothing fetched yet: the key is not to be had (yet), whatever the token.
+            return Err(KeyError::Unavailable.into_error());
+        }
         let keys = TableKeys::new(&table, self.keys.provider());
         manager
             .inner
