@@ -646,12 +646,22 @@ mod tests {
             .unwrap()
             .unwrap();
         let value = serde_json::to_value(&jwk).unwrap();
-        let n = URL_SAFE_NO_PAD.decode(value["n"].as_str().unwrap()).unwrap();
-        let e = URL_SAFE_NO_PAD.decode(value["e"].as_str().unwrap()).unwrap();
+        let n = URL_SAFE_NO_PAD
+            .decode(value["n"].as_str().unwrap())
+            .unwrap();
+        let e = URL_SAFE_NO_PAD
+            .decode(value["e"].as_str().unwrap())
+            .unwrap();
         assert_eq!(&rsa_public_key_der(&n, &e), expected);
         // Short forms: a small exponent, a leading zero, a high bit.
-        assert_eq!(rsa_public_key_der(&[0x7f], &[1, 0, 1]), [0x30, 8, 2, 1, 0x7f, 2, 3, 1, 0, 1]);
-        assert_eq!(rsa_public_key_der(&[0, 0x80], &[3]), [0x30, 7, 2, 2, 0, 0x80, 2, 1, 3]);
+        assert_eq!(
+            rsa_public_key_der(&[0x7f], &[1, 0, 1]),
+            [0x30, 8, 2, 1, 0x7f, 2, 3, 1, 0, 1]
+        );
+        assert_eq!(
+            rsa_public_key_der(&[0, 0x80], &[3]),
+            [0x30, 7, 2, 2, 0, 0x80, 2, 1, 3]
+        );
     }
 
     /// RFC 7638 §3.1's example thumbprint.

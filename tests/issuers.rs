@@ -402,7 +402,11 @@ async fn an_issuer_that_is_down_is_503_then_recovers_and_cached_keys_keep_workin
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["msg"], "The token issuer's keys are unavailable");
     let err = manager.decode_token(&token).unwrap_err();
-    assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE, "no key fetched yet");
+    assert_eq!(
+        err.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no key fetched yet"
+    );
     // Our own tokens are not affected.
     let own = manager.create_access_token("bob").unwrap();
     assert_eq!(call(&app, &own).await.0, StatusCode::OK);
