@@ -64,7 +64,8 @@
 //! The crate root holds what application code names: the [`JwtManager`] and its builder,
 //! the guards, the layers, the callbacks, errors, keys and token types. The tower plumbing
 //! (services, their futures and response bodies) is under [`middleware`], revocation stores
-//! under [`store`], and the axum and tonic glue under [`integrations`].
+//! under [`store`], the axum and tonic glue under [`integrations`], and external issuers'
+//! settings and HTTP client under `issuer` (feature `jwks`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
@@ -74,19 +75,24 @@
 // the module that defines it, never through this facade:
 //
 //   middleware/   JwtLayer, RequireJwtLayer, JwtBodyLayer, ImplicitRefreshLayer, their
-//                 services and futures, and the shared response body (tower-http's layout)
+//                 services and futures, and the shared response body (tower-http's layout);
+//                 JwksService, the endpoint serving the manager's public keys
 //   guard/        the guards (mod.rs), the verification pipeline every guard and route layer
 //                 runs and the request context (verify.rs), JwtRejection (rejection.rs)
 //   manager/      JwtManager with its settings by concern (mod.rs), the builder and build()
 //                 (builder.rs), the JWT_* variables (env.rs), revocation and rotation and
 //                 the guards' revocation check (revocation.rs), Set-Cookie helpers
-//                 (set_cookies.rs)
+//                 (set_cookies.rs), routing tokens to external issuers (issuers.rs)
+//   issuer/       external issuers (feature `jwks`): the Issuer settings (mod.rs), the HTTP
+//                 client and its rules (http.rs), one issuer's key set over time (keys.rs),
+//                 a key source of the one verification pipeline in decode.rs
 //   token.rs      creation: Identity, TokenBuilder, TokenPair, on an Issuer; the one
 //                 owned-claim rule
 //   decode.rs     verification: the Verifier (settings, keys, header memo); check_times(),
 //                 the one definition of the iat/nbf/exp checks and their order
 //   locations/    where tokens are read (header, cookie + CSRF, query, json), config and
 //                 extraction only
+//   jwk.rs        JWK Sets parsed into verification keys, each pinned to one algorithm
 //   keys.rs cache.rs callbacks.rs response.rs store/
 //   claims.rs error.rs clock.rs
 //
