@@ -230,7 +230,7 @@ impl IssuerKeys {
     }
 
     /// How many times the key set (or discovery document) was requested.
-    #[cfg(test)]
+    #[cfg(all(test, any(feature = "aws-lc-rs", feature = "rust-crypto")))]
     pub(crate) fn fetches(&self) -> u64 {
         self.fetcher
             .as_ref()
