@@ -1,6 +1,7 @@
 //! The cost of verifying a Flask-style HS256 token, from bare `jsonwebtoken::decode` to the
 //! whole guard path of a service (a plain tower service, and an axum app), plus token
-//! creation and the asymmetric algorithms.
+//! creation, the asymmetric algorithms, and the tokens of an external issuer (RS256 and
+//! ES256, first seen and repeated).
 //!
 //! ```sh
 //! cargo bench --bench jwt
@@ -26,7 +27,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group};
 use jsonwebtoken::{DecodingKey, Validation};
 use jwt_extended::store::MemoryStore;
-use jwt_extended::{Algorithm, JwtManager, JwtRequired, NoClaims};
+use jwt_extended::{Algorithm, Issuer, JwtManager, JwtRequired, Key, NoClaims};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 const SECRET: &str = "a-benchmark-secret-of-at-least-32-bytes!!";
@@ -351,10 +352,82 @@ fn asymmetric(c: &mut Bench) {
     g.finish();
 }
 
+/// An identity provider's access token for the `issuer` benchmarks, signed with a fixture
+/// key (a new `jti` each time, so each token is a new one).
+fn idp_token(alg: Algorithm, private: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let claims = serde_json::json!({
+        "iss": "https://idp.example.com/", "sub": "auth0|alice", "aud": "bench-api",
+        "iat": now, "exp": now + 3600, "scope": "read:items",
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    let key = match alg {
+        Algorithm::RS256 => jsonwebtoken::EncodingKey::from_rsa_pem(&pem(private)),
+        _ => jsonwebtoken::EncodingKey::from_ec_pem(&pem(private)),
+    }
+    .expect("key");
+    let mut header = jsonwebtoken::Header::new(alg);
+    header.kid = Some("idp-1".into());
+    jsonwebtoken::encode(&header, &claims, &key).expect("token")
+}
+
+/// Tokens of an external issuer on the guard path (axum): the manager has its own HS256
+/// secret and one issuer, whose key set is given statically so that no network is measured
+/// (a fetched set is the same table once fetched). First-seen tokens are verified in full
+/// (routing by `iss`, RSA or ECDSA signature, the issuer's claims); repeated ones come from
+/// the verified-token cache, with the check that the issuer still publishes their key.
+fn issuer(c: &mut Bench) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut g = c.benchmark_group("issuer");
+    for (alg, private, public) in [
+        (Algorithm::RS256, "rsa_private.pem", "rsa_public.pem"),
+        (Algorithm::ES256, "ec256_private.pem", "ec256_public.pem"),
+    ] {
+        let public_key = Key::public_pem(alg, pem(public))
+            .expect("key")
+            .with_kid("idp-1");
+        let publisher = JwtManager::builder()
+            .key(public_key)
+            .build()
+            .expect("publisher");
+        let set = serde_json::to_string(&publisher.jwks()).expect("set");
+        let manager = JwtManager::builder()
+            .secret(SECRET)
+            .issuer(Issuer::with_jwk_set("https://idp.example.com/", set).audience(["bench-api"]))
+            .build()
+            .expect("manager");
+        let app = axum_guarded(&manager);
+        let token = idp_token(alg, private);
+        now_or_never(call(&app, request(&token)));
+        let name = format!("{alg:?}");
+        g.bench_function(format!("{name}/guard_first_seen"), |b| {
+            b.to_async(&runtime).iter_batched(
+                || request(&idp_token(alg, private)),
+                |req| call(&app, req),
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function(format!("{name}/guard_repeated"), |b| {
+            b.to_async(&runtime).iter_batched(
+                || request(&token),
+                |req| call(&app, req),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = criterion();
-    targets = hs256, asymmetric
+    targets = hs256, asymmetric, issuer
 }
 
 /// Criterion's point estimate (ns) for `group/id`, if it was measured by this run.

@@ -280,6 +280,7 @@ mod tests {
             exp: Some(iat + LIFETIME),
             iat: Some(iat),
             nbf: Some(iat),
+            external: false,
         })
     }
 

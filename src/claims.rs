@@ -104,6 +104,8 @@ pub struct DecodedToken {
     pub(crate) exp: Option<u64>,
     pub(crate) iat: Option<u64>,
     pub(crate) nbf: Option<u64>,
+    /// Verified with an external issuer's keys and rules (`JwtManagerBuilder::issuer`).
+    pub(crate) external: bool,
 }
 
 impl fmt::Debug for DecodedToken {

@@ -9,12 +9,13 @@ use std::sync::{Arc, RwLock};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
+use jsonwebtoken::crypto::CryptoProvider;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::claims::{DecodedToken, Freshness, TokenType, claim_bit};
 use crate::error::{ErrorKind, JwtError};
-use crate::keys::KeySet;
+use crate::keys::{KeySet, VerifyKey};
 
 /// How audiences and issuers are checked, and the other decode options.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub(crate) struct DecodeConfig {
     pub(crate) require_exp: bool,
     pub(crate) max_token_len: usize,
     pub(crate) max_header_len: usize,
+    /// The settings of an external issuer's tokens (see `DecodedToken::external`).
+    pub(crate) external: bool,
 }
 
 /// The current time for one verification.
@@ -85,6 +88,30 @@ pub(crate) struct Verifier {
     headers: HeaderMemo,
 }
 
+/// Where the verification keys come from: the manager's own [`KeySet`], or an external
+/// issuer's current key set. Everything else about verification is the same pipeline.
+pub(crate) trait KeySource {
+    /// The crypto backend that verifies.
+    fn provider(&self) -> &CryptoProvider;
+    /// Whether any key is pinned to `alg`.
+    fn accepts(&self, alg: Algorithm) -> bool;
+    /// The key for the token's `kid` and `alg`.
+    fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyKey, JwtError>;
+}
+
+impl KeySource for KeySet {
+    fn provider(&self) -> &CryptoProvider {
+        self.provider
+    }
+    fn accepts(&self, alg: Algorithm) -> bool {
+        KeySet::accepts(self, alg)
+    }
+    fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&VerifyKey, JwtError> {
+        KeySet::select(self, kid, alg)
+            .ok_or_else(|| JwtError::invalid("The specified alg value is not allowed"))
+    }
+}
+
 impl Verifier {
     pub(crate) fn new(config: DecodeConfig, keys: KeySet) -> Self {
         Self {
@@ -94,14 +121,27 @@ impl Verifier {
         }
     }
 
-    /// Verifies the signature and the claims of `token`.
+    /// Verifies the signature and the claims of `token` with the manager's own keys and
+    /// settings.
     pub(crate) fn decode(
         &self,
         token: &str,
         now: Now,
         expiry: Expiry,
     ) -> Result<DecodedToken, JwtError> {
-        let (cfg, keys) = (&self.config, &self.keys);
+        self.decode_with(token, &self.keys, &self.config, now, expiry)
+    }
+
+    /// The one verification pipeline, with the keys and settings of the token's issuer:
+    /// the manager's own, or an external issuer's (its key set, audience, `iss`).
+    pub(crate) fn decode_with(
+        &self,
+        token: &str,
+        keys: &dyn KeySource,
+        cfg: &DecodeConfig,
+        now: Now,
+        expiry: Expiry,
+    ) -> Result<DecodedToken, JwtError> {
         let parts = split(token, cfg)?;
 
         // Header: parsed once per distinct header text; the headers of tokens that passed the
@@ -135,9 +175,7 @@ impl Verifier {
             }
         }
         let kid = header.get("kid").and_then(Value::as_str);
-        let Some(key) = keys.select(kid, alg) else {
-            return Err(JwtError::invalid("The specified alg value is not allowed"));
-        };
+        let key = keys.select(kid, alg)?;
 
         // Signature: into a stack buffer when it fits (HMAC, ECDSA, EdDSA, RSA up to 4096
         // bits).
@@ -145,7 +183,7 @@ impl Verifier {
         let signature = decode_b64(parts.signature, &mut sig_buf)
             .ok_or_else(|| JwtError::invalid("Invalid crypto padding"))?;
         if !key.verify(
-            keys.provider,
+            keys.provider(),
             alg,
             parts.signing_input.as_bytes(),
             &signature,
@@ -170,6 +208,51 @@ impl Verifier {
 
         check_claims(header, claims, alg, cfg, now, expiry)
     }
+}
+
+/// The token's `iss`, read before verification only to choose whose keys verify it (the
+/// pipeline then checks it like any claim). `None` when the token has no string `iss`, or
+/// its payload does not parse: the manager's own keys then get the token, and their
+/// verification gives the answer.
+#[cfg(feature = "jwks")]
+pub(crate) fn peek_issuer(token: &str, cfg: &DecodeConfig) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Iss {
+        iss: Option<Value>,
+    }
+    let parts = split(token, cfg).ok()?;
+    let mut buf = [0u8; 2048];
+    let payload = decode_b64(parts.payload, &mut buf)?;
+    match serde_json::from_slice::<Iss>(&payload).ok()?.iss {
+        Some(Value::String(iss)) => Some(iss),
+        _ => None,
+    }
+}
+
+/// The token's `kid` and `alg`, to find its key before verification.
+#[cfg(feature = "jwks")]
+pub(crate) fn peek_key_id(
+    token: &str,
+    cfg: &DecodeConfig,
+) -> Result<(Option<String>, Algorithm), JwtError> {
+    let parts = split(token, cfg)?;
+    let header = parse_header(parts.header)?;
+    let alg = match header.get("alg") {
+        None => return Err(JwtError::invalid("Algorithm not specified")),
+        Some(Value::String(s)) => s.parse::<Algorithm>().ok(),
+        Some(_) => None,
+    };
+    let alg = alg.ok_or_else(|| JwtError::invalid("The specified alg value is not allowed"))?;
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => {
+            return Err(JwtError::invalid(
+                "Invalid header string: kid, typ and cty must be strings",
+            ));
+        }
+    };
+    Ok((kid, alg))
 }
 
 /// Decodes unpadded base64url into `buf` when it fits, into a new vector otherwise.
@@ -389,6 +472,7 @@ fn check_claims(
         exp: times.exp,
         iat: times.iat,
         nbf: times.nbf,
+        external: cfg.external,
     };
     if times.expired && expiry == Expiry::Enforce {
         return Err(expired(Arc::new(decoded)));

@@ -350,7 +350,7 @@ pub(crate) struct VerifyKey {
 }
 
 impl VerifyKey {
-    fn new(
+    pub(crate) fn new(
         provider: &CryptoProvider,
         algorithm: Algorithm,
         decoding: DecodingKey,
@@ -399,6 +399,8 @@ pub(crate) struct KeySet {
     /// Extra algorithms accepted with the primary key (`decode_algorithms`).
     pub(crate) primary_extra_algs: Vec<Algorithm>,
     pub(crate) by_kid: HashMap<String, VerifyKey>,
+    /// The public keys, as the JWK Set `JwtManager::jwks` publishes.
+    pub(crate) published: JwksDocument,
 }
 
 /// The key new tokens are signed with.
@@ -427,7 +429,20 @@ impl KeySet {
         decode_algorithms: &[Algorithm],
         extra: Vec<Key>,
     ) -> Result<(Self, Option<SignKey>), ConfigError> {
+        let mut primary = primary;
         check_key(provider, &primary)?;
+        // An asymmetric key is named by its RFC 7638 thumbprint unless it has a kid: tokens
+        // then say which published key verifies them, as JWKS consumers expect.
+        if primary.kid.is_none() && primary.algorithm.family() != AlgorithmFamily::Hmac {
+            let jwk = public_jwk(primary.algorithm, None, &primary.decoding).map_err(|reason| {
+                ConfigError::InvalidKey {
+                    what: "public",
+                    algorithm: primary.algorithm,
+                    reason,
+                }
+            })?;
+            primary.kid = jwk.and_then(|j| j.common.key_id);
+        }
         for alg in decode_algorithms {
             if alg.family() != primary.algorithm.family() {
                 return Err(ConfigError::AlgorithmMismatch {
@@ -474,7 +489,25 @@ impl KeySet {
             .copied()
             .filter(|a| *a != primary.algorithm)
             .collect();
+        let mut published = Vec::new();
+        for key in std::iter::once(&primary).chain(&extra) {
+            let jwk =
+                public_jwk(key.algorithm, key.kid.as_deref(), &key.decoding).map_err(|reason| {
+                    ConfigError::InvalidKey {
+                        what: "public",
+                        algorithm: key.algorithm,
+                        reason,
+                    }
+                })?;
+            published.extend(jwk);
+        }
+        let published = JwksDocument::new(published).map_err(|reason| ConfigError::InvalidKey {
+            what: "public",
+            algorithm: primary.algorithm,
+            reason,
+        })?;
         let keys = Self {
+            published,
             provider,
             primary: VerifyKey::new(
                 provider,
@@ -506,6 +539,48 @@ impl KeySet {
             || self.primary_extra_algs.contains(&alg)
             || self.by_kid.values().any(|k| k.algorithm == alg)
     }
+}
+
+/// Our published JWK Set: the keys, and the JSON document served for them.
+#[derive(Clone)]
+pub(crate) struct JwksDocument {
+    pub(crate) set: jsonwebtoken::jwk::JwkSet,
+    pub(crate) json: bytes::Bytes,
+}
+
+impl JwksDocument {
+    pub(crate) fn new(keys: Vec<jsonwebtoken::jwk::Jwk>) -> Result<Self, String> {
+        let set = jsonwebtoken::jwk::JwkSet { keys };
+        let json = serde_json::to_vec(&set).map_err(|e| e.to_string())?;
+        Ok(Self {
+            set,
+            json: json.into(),
+        })
+    }
+}
+
+/// The public JWK of one of our verification keys: `kty` and its public members, `kid`
+/// (the RFC 7638 SHA-256 thumbprint when `kid` is `None`), `alg` and `use: "sig"`. Never a
+/// private member; HMAC keys have no public form (`None`).
+pub(crate) fn public_jwk(
+    algorithm: Algorithm,
+    kid: Option<&str>,
+    decoding: &DecodingKey,
+) -> Result<Option<jsonwebtoken::jwk::Jwk>, String> {
+    use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
+    if algorithm.family() == AlgorithmFamily::Hmac {
+        return Ok(None);
+    }
+    let mut jwk = Jwk::from_decoding_key(decoding, Some(algorithm)).map_err(|e| e.to_string())?;
+    let kid = match kid {
+        Some(kid) => kid.to_owned(),
+        None => jwk
+            .thumbprint(ThumbprintHash::SHA256)
+            .map_err(|e| e.to_string())?,
+    };
+    jwk.common.key_id = Some(kid);
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    Ok(Some(jwk))
 }
 
 /// Checks a key: RSA size, and a sign/verify round trip when the key can sign.

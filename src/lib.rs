@@ -21,6 +21,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Tokens from an identity provider
+//!
+//! With the `jwks` feature, the same manager and guards also accept the tokens of external
+//! issuers (Auth0, Keycloak, Cognito, Entra ID, Google, Okta, ...), verified with the key
+//! set each publishes; see [`issuer`] for the rules. A token is routed by its `iss` to its
+//! issuer's keys, audience and algorithms.
+//!
+//! ```no_run
+//! # #[cfg(feature = "jwks")] {
+//! use jwt_extended::{Issuer, JwtManager};
+//!
+//! let manager = JwtManager::builder()
+//!     .secret("an-example-secret-of-at-least-32-bytes!")
+//!     // Auth0: the tenant URL with its trailing slash, the API identifier as audience.
+//!     .issuer(Issuer::discover("https://example.eu.auth0.com/").audience(["https://orders.example.com"]))
+//!     // Keycloak: one issuer per realm.
+//!     .issuer(Issuer::discover("https://sso.example.com/realms/main").audience(["orders-api"]))
+//!     .build()?;
+//! # }
+//! # Ok::<(), jwt_extended::ConfigError>(())
+//! ```
+//!
+//! The other way round, [`JwtManager::jwks`] is the JWK Set of the manager's own public keys,
+//! and [`JwtManager::jwks_service`] serves it at `/.well-known/jwks.json`.
+//!
 //! # Optional features
 //!
 //! | Feature | Description | Default |
@@ -31,13 +56,16 @@
 //! | `axum` | axum extractors and response parts | no |
 //! | `tonic` | gRPC error responses for tonic | no |
 //! | `redis` | the Redis revocation store | no |
+//! | `jwks` | tokens from external issuers ([`Issuer`], [`issuer`]) | no |
+//! | `jwks-https` | the default HTTPS client for `jwks` (hyper-util, rustls, webpki-roots) | no |
 //!
 //! # Modules
 //!
 //! The crate root holds what application code names: the [`JwtManager`] and its builder,
 //! the guards, the layers, the callbacks, errors, keys and token types. The tower plumbing
 //! (services, their futures and response bodies) is under [`middleware`], revocation stores
-//! under [`store`], and the axum and tonic glue under [`integrations`].
+//! under [`store`], the axum and tonic glue under [`integrations`], and external issuers'
+//! settings and HTTP client under `issuer` (feature `jwks`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
@@ -47,19 +75,24 @@
 // the module that defines it, never through this facade:
 //
 //   middleware/   JwtLayer, RequireJwtLayer, JwtBodyLayer, ImplicitRefreshLayer, their
-//                 services and futures, and the shared response body (tower-http's layout)
+//                 services and futures, and the shared response body (tower-http's layout);
+//                 JwksService, the endpoint serving the manager's public keys
 //   guard/        the guards (mod.rs), the verification pipeline every guard and route layer
 //                 runs and the request context (verify.rs), JwtRejection (rejection.rs)
 //   manager/      JwtManager with its settings by concern (mod.rs), the builder and build()
 //                 (builder.rs), the JWT_* variables (env.rs), revocation and rotation and
 //                 the guards' revocation check (revocation.rs), Set-Cookie helpers
-//                 (set_cookies.rs)
+//                 (set_cookies.rs), routing tokens to external issuers (issuers.rs)
+//   issuer/       external issuers (feature `jwks`): the Issuer settings (mod.rs), the HTTP
+//                 client and its rules (http.rs), one issuer's key set over time (keys.rs),
+//                 a key source of the one verification pipeline in decode.rs
 //   token.rs      creation: Identity, TokenBuilder, TokenPair, on an Issuer; the one
 //                 owned-claim rule
 //   decode.rs     verification: the Verifier (settings, keys, header memo); check_times(),
 //                 the one definition of the iat/nbf/exp checks and their order
 //   locations/    where tokens are read (header, cookie + CSRF, query, json), config and
 //                 extraction only
+//   jwk.rs        JWK Sets parsed into verification keys, each pinned to one algorithm
 //   keys.rs cache.rs callbacks.rs response.rs store/
 //   claims.rs error.rs clock.rs
 //
@@ -73,6 +106,11 @@ mod decode;
 mod error;
 mod guard;
 pub mod integrations;
+#[cfg(feature = "jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+pub mod issuer;
+#[cfg(feature = "jwks")]
+mod jwk;
 mod keys;
 mod locations;
 mod manager;
@@ -89,7 +127,10 @@ pub use guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
     OptionalJwt, RefreshJwtRequired,
 };
+#[cfg(feature = "jwks")]
+pub use issuer::Issuer;
 pub use jsonwebtoken::Algorithm;
+pub use jsonwebtoken::jwk::JwkSet;
 pub use keys::Key;
 pub use locations::{CookieOptions, SameSite, TokenLocation};
 pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};

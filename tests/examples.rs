@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 #[path = "common/example_process.rs"]
 mod example_process;
+#[path = "common/fake_issuer.rs"]
+mod fake_issuer;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
@@ -888,4 +890,101 @@ fn hyper_and_tonic_examples_cap_bodies_and_shut_down_cleanly() {
         assert!(status.success(), "{status:?}: {}", running.stderr());
         assert!(running.stderr().contains("SIGTERM received"));
     }
+}
+
+/// `JWT_ALGORITHM` with PEM keys, the app's JWK Set, and an OpenID Connect issuer's tokens
+/// (found by discovery on a fake issuer) on the app's guarded routes.
+#[tokio::test]
+async fn axum_app_with_an_oidc_issuer_and_its_own_jwks() {
+    use fake_issuer::keys::{fixture, jwk, sign};
+    let fake = fake_issuer::FakeIssuer::start().await;
+    fake.set_keys(vec![jwk("rsa", "idp-1", None)]);
+    let (private, public) = (fixture("ec256_private.pem"), fixture("ec256_public.pem"));
+    let issuer = fake.issuer();
+    let app = start(
+        "axum_app",
+        &[
+            ("JWT_ALGORITHM", "ES256"),
+            ("JWT_PRIVATE_KEY", &private),
+            ("JWT_PUBLIC_KEY", &public),
+            ("JWT_OIDC_ISSUER", &issuer),
+            ("JWT_OIDC_AUDIENCE", "orders-api, reports-api"),
+        ],
+    );
+    let c = reqwest::Client::new();
+    let base = format!("http://{}", app.addr);
+
+    let res = c
+        .get(format!("{base}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let set: jsonwebtoken::jwk::JwkSet = res.json().await.unwrap();
+    assert_eq!(set.keys.len(), 1);
+    assert_eq!(
+        serde_json::to_value(&set.keys[0]).unwrap()["use"],
+        json!("sig")
+    );
+
+    // The app's own token verifies with the published key, found by its kid.
+    let (s, body) = send(
+        c.post(format!("{base}/api/login"))
+            .json(&json!({"username": "admin", "password": "password123"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let own = body["access_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(own).unwrap();
+    let key = set
+        .find(header.kid.as_deref().unwrap())
+        .expect("published kid");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(
+        own,
+        &jsonwebtoken::DecodingKey::from_jwk(key).unwrap(),
+        &validation,
+    )
+    .expect("our token verifies with our published key");
+
+    // The issuer's access tokens pass the guards, user lookup included.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = |aud: &str| json!({"iss": issuer, "sub": "idp|carol", "aud": aud, "iat": now, "exp": now + 300});
+    let idp = sign(
+        "rsa",
+        jsonwebtoken::Algorithm::RS256,
+        Some("idp-1"),
+        &claims("reports-api"),
+    );
+    let (s, body) = send(c.get(format!("{base}/api/protected")).bearer_auth(&idp)).await;
+    assert_eq!((s, &body), (200, &json!({"logged_in_as": "idp|carol"})));
+    let (s, body) = send(c.get(format!("{base}/api/me")).bearer_auth(&idp)).await;
+    assert_eq!((s, &body["id"]), (200, &json!("idp|carol")));
+    let (s, _) = send(c.get(format!("{base}/api/protected")).bearer_auth(own)).await;
+    assert_eq!(s, 200);
+    let wrong_aud = sign(
+        "rsa",
+        jsonwebtoken::Algorithm::RS256,
+        Some("idp-1"),
+        &claims("another-api"),
+    );
+    let (s, body) = send(
+        c.get(format!("{base}/api/protected"))
+            .bearer_auth(&wrong_aud),
+    )
+    .await;
+    assert_eq!(
+        (s, body["msg"].as_str()),
+        (422, Some("Audience doesn't match"))
+    );
 }

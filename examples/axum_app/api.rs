@@ -30,6 +30,8 @@ pub fn routes(manager: &JwtManager) -> Router<AppState> {
         .route("/api/admin", delete(admin).route_layer(admins_only))
         .route("/api/users/{id}", delete(delete_user))
         .route("/open", get(open))
+        // The public keys of the app's own tokens (none with an HMAC secret).
+        .route_service("/.well-known/jwks.json", manager.jwks_service())
 }
 
 async fn protected(jwt: JwtRequired) -> Json<Value> {

@@ -13,7 +13,11 @@
 //! a local view of revocations), `JWT_REFRESH_ROTATION` (`true` or
 //! an overlap in seconds: `/api/refresh` then returns a new refresh token too, and a reused
 //! one revokes its whole login), `MAX_CONNECTIONS` (default 512), `RUST_LOG` (default
-//! `info`).
+//! `info`), `JWT_ALGORITHM` with `JWT_PRIVATE_KEY` and `JWT_PUBLIC_KEY` (PEM text) for an
+//! asymmetric key, whose public half `GET /.well-known/jwks.json` publishes, and
+//! `JWT_OIDC_ISSUER` with `JWT_OIDC_AUDIENCE`: an OpenID Connect issuer whose access tokens
+//! every guarded route accepts too (keys found by discovery, re-fetched at most every 10 s
+//! for a new `kid`).
 //!
 //! One user is seeded: `admin` / `password123` (id `"1"`, an admin).
 //!
@@ -138,7 +142,8 @@ async fn main() -> Result<(), BoxError> {
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let limits = serve::Limits::from_env()?;
     let mut builder = JwtManager::builder().from_env()?;
-    if std::env::var_os("JWT_SECRET_KEY").is_none() {
+    let asymmetric = std::env::var("JWT_ALGORITHM").is_ok_and(|a| !a.trim().starts_with("HS"));
+    if !asymmetric && std::env::var_os("JWT_SECRET_KEY").is_none() {
         tracing::warn!(
             "JWT_SECRET_KEY is not set; using a development secret (never in production)"
         );
@@ -160,7 +165,8 @@ async fn main() -> Result<(), BoxError> {
             }),
         );
     }
-    builder = builder.user_loader(UserStore(users.clone()));
+    let oidc_issuer = std::env::var("JWT_OIDC_ISSUER").ok();
+    builder = builder.user_loader(UserStore(users.clone(), oidc_issuer));
     builder = match redis_store().await? {
         Some(store) => builder.revocation_store(store),
         None => builder.revocation_store(MemoryStore::new()),

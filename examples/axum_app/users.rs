@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use jwt_extended::{BoxError, DecodedToken, UserLoader};
 use serde::Deserialize;
+use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use crate::msg;
@@ -51,14 +52,29 @@ impl Users {
     }
 }
 
-/// Loads the user of a verified token (the `user_lookup_loader`).
-pub struct UserStore(pub Arc<RwLock<Users>>);
+/// Loads the user of a verified token (the `user_lookup_loader`); the users of the OIDC
+/// issuer (`JWT_OIDC_ISSUER`, the second field) come from their token's claims.
+pub struct UserStore(pub Arc<RwLock<Users>>, pub Option<String>);
 
 #[async_trait::async_trait]
 impl UserLoader for UserStore {
     type User = Arc<User>;
 
     async fn load_user(&self, token: &DecodedToken) -> Result<Option<Arc<User>>, BoxError> {
+        // The OIDC issuer's users live there, not in this store.
+        let iss = token.claim("iss").and_then(Value::as_str);
+        if iss.is_some() && iss == self.1.as_deref() {
+            let claim = |name: &str| token.claim(name).and_then(Value::as_str).map(String::from);
+            return Ok(token.subject().map(|sub| {
+                Arc::new(User {
+                    id: sub.to_owned(),
+                    username: claim("preferred_username").unwrap_or_else(|| sub.to_owned()),
+                    email: claim("email"),
+                    password_hash: String::new(),
+                    is_admin: false,
+                })
+            }));
+        }
         let users = self.0.read().map_err(|_| "user store poisoned")?;
         Ok(token.subject().and_then(|id| users.by_id.get(id).cloned()))
     }

@@ -193,7 +193,7 @@ pub(crate) async fn verify<H: RequestHead>(
         for location in locations.iter().copied() {
             match extract(manager, head, location, refresh) {
                 Ok(raw) => {
-                    let decoded = manager.decode_shared(&raw.token).and_then(|token| {
+                    let decoded = manager.verify_shared(&raw.token).await.and_then(|token| {
                         if let Some(sent) = &raw.csrf {
                             check_csrf(sent, token.csrf())?;
                         }

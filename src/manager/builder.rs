@@ -87,6 +87,8 @@ pub struct JwtManagerBuilder {
     pub(super) skew_margin: u64,
     pub(super) rotation: Option<u64>,
     pub(super) cache_capacity: usize,
+    #[cfg(feature = "jwks")]
+    pub(super) issuers: Vec<crate::issuer::Issuer>,
 }
 
 impl fmt::Debug for JwtManagerBuilder {
@@ -148,6 +150,8 @@ impl Default for JwtManagerBuilder {
             skew_margin: 60,
             rotation: None,
             cache_capacity: 10_000,
+            #[cfg(feature = "jwks")]
+            issuers: Vec::new(),
         }
     }
 }
@@ -464,6 +468,31 @@ impl JwtManagerBuilder {
         self
     }
 
+    /// Also accepts the tokens of an external issuer (an OpenID Connect identity provider),
+    /// on every guard, beside the manager's own tokens. Call it once per issuer. A token is
+    /// routed by its `iss` to the issuer of that exact name and verified with that issuer's
+    /// keys, audience and algorithms alone; the manager's own audience and issuer settings
+    /// apply to its own tokens only. See [`Issuer`](crate::Issuer).
+    ///
+    /// ```
+    /// use jwt_extended::{Issuer, JwtManager};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), jwt_extended::ConfigError> {
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .issuer(Issuer::discover("https://sso.example.com/realms/main").audience(["orders-api"]))
+    ///     .build()?; // keys are fetched in the background: building never waits for the issuer
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+    pub fn issuer(mut self, issuer: crate::issuer::Issuer) -> Self {
+        self.issuers.push(issuer);
+        self
+    }
+
     /// Checks every option and builds the manager. Keys are parsed and each signing key
     /// signs and verifies once, so a manager that builds is a manager that works.
     pub fn build(self) -> Result<JwtManager, ConfigError> {
@@ -571,8 +600,16 @@ impl JwtManagerBuilder {
             require_exp,
             max_token_len: self.max_token_len,
             max_header_len: 1024,
+            external: false,
         };
         check_token_size(&issuer, self.max_token_len)?;
+        #[cfg(feature = "jwks")]
+        let issuers = super::issuers::Issuers::build(
+            self.issuers,
+            provider,
+            &decode,
+            issuer.encode_issuer.as_deref(),
+        )?;
         Ok(JwtManager {
             inner: Arc::new(Inner {
                 verifier: Verifier::new(decode, keys),
@@ -598,6 +635,8 @@ impl JwtManagerBuilder {
                     rotation: self.rotation,
                 },
                 cache: TokenCache::new(self.cache_capacity),
+                #[cfg(feature = "jwks")]
+                issuers,
             }),
         })
     }

@@ -20,7 +20,10 @@ impl JwtManagerBuilder {
     /// `JWT_REFRESH_JSON_KEY`, the cookie and CSRF keys (`JWT_COOKIE_CSRF_PROTECT`,
     /// `JWT_ACCESS_COOKIE_NAME`, `JWT_COOKIE_SECURE`, `JWT_COOKIE_SAMESITE`,
     /// `JWT_SESSION_COOKIE`, `JWT_CSRF_METHODS`, ...), and this crate's
-    /// `JWT_REFRESH_ROTATION` (`true`, `false`, or the overlap window in seconds).
+    /// `JWT_REFRESH_ROTATION` (`true`, `false`, or the overlap window in seconds), and, with
+    /// the `jwks` feature, `JWT_OIDC_ISSUER` with `JWT_OIDC_AUDIENCE` (comma-separated): an
+    /// external issuer found by OpenID Connect discovery (see
+    /// [`issuer`](Self::issuer)).
     /// Unset variables leave the setting alone; a bad value is a [`ConfigError::Env`].
     pub fn from_env(self) -> Result<Self, ConfigError> {
         self.from_lookup(|name| std::env::var(name).ok())
@@ -254,6 +257,23 @@ impl JwtManagerBuilder {
         }
         if let Some(v) = lookup("JWT_CSRF_METHODS") {
             c.csrf_methods = list(&v);
+        }
+        #[cfg(feature = "jwks")]
+        match (lookup("JWT_OIDC_ISSUER"), lookup("JWT_OIDC_AUDIENCE")) {
+            (None, None) => {}
+            (Some(issuer), Some(audience)) if !list(&audience).is_empty() => {
+                self.issuers
+                    .push(crate::issuer::Issuer::discover(issuer.trim()).audience(list(&audience)));
+            }
+            (Some(_), _) => {
+                return Err(bad(
+                    "JWT_OIDC_AUDIENCE",
+                    "required with JWT_OIDC_ISSUER (the audience the issuer's tokens must carry)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(bad("JWT_OIDC_ISSUER", "required with JWT_OIDC_AUDIENCE"));
+            }
         }
         Ok(self)
     }

@@ -21,6 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use jsonwebtoken::jwk::JwkSet;
 
 use crate::cache::TokenCache;
 use crate::callbacks::GuardCallbacks;
@@ -34,6 +35,8 @@ use crate::token::{Identity, Issuer, TokenBuilder, TokenPairBuilder};
 
 mod builder;
 mod env;
+#[cfg(feature = "jwks")]
+mod issuers;
 mod revocation;
 mod set_cookies;
 
@@ -72,6 +75,9 @@ struct Inner {
     callbacks: GuardCallbacks,
     revocation: RevocationConfig,
     cache: Option<TokenCache>,
+    /// External issuers whose tokens this manager accepts too.
+    #[cfg(feature = "jwks")]
+    issuers: issuers::Issuers,
 }
 
 impl fmt::Debug for JwtManager {
@@ -164,7 +170,15 @@ impl JwtManager {
     ///
     /// Like Flask-JWT-Extended's `decode_token`, it checks neither the token type, nor
     /// freshness, nor the blocklist: the guards do.
+    ///
+    /// A token of an external issuer (`JwtManagerBuilder::issuer`, feature `jwks`) is
+    /// verified with that issuer's keys as they are now: this synchronous call never fetches
+    /// (the guards do, when a token names a key the issuer's set does not have yet).
     pub fn decode_token(&self, token: &str) -> Result<DecodedToken, JwtError> {
+        #[cfg(feature = "jwks")]
+        if let Some(result) = self.decode_external(token, Expiry::Enforce) {
+            return result;
+        }
         self.inner
             .verifier
             .decode(token, self.now(), Expiry::Enforce)
@@ -173,7 +187,17 @@ impl JwtManager {
     /// As [`decode_token`](Self::decode_token), but an expired token is returned rather than
     /// refused (FJE's `allow_expired=True`). Every other check still applies.
     pub fn decode_token_allow_expired(&self, token: &str) -> Result<DecodedToken, JwtError> {
+        #[cfg(feature = "jwks")]
+        if let Some(result) = self.decode_external(token, Expiry::Allow) {
+            return result;
+        }
         self.inner.verifier.decode(token, self.now(), Expiry::Allow)
+    }
+
+    /// Verifies a token for the guards (through the verified-token cache).
+    #[cfg(not(feature = "jwks"))]
+    pub(crate) async fn verify_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+        self.decode_shared(token)
     }
 
     /// Verifies a token for the guards, through the verified-token cache.
@@ -188,6 +212,37 @@ impl JwtManager {
         let decoded = Arc::new(self.inner.verifier.decode(token, now, Expiry::Enforce)?);
         cache.insert(token, decoded.clone(), now.secs);
         Ok(decoded)
+    }
+
+    /// The JWK Set of the public keys that verify this manager's own tokens: the current
+    /// key and every verification key, each with `kid`, `alg` and `use: "sig"`, never a
+    /// private member. An HMAC secret has no public form: the set is then empty. Serve it
+    /// with [`jwks_service`](Self::jwks_service).
+    ///
+    /// An asymmetric key configured without a `kid` is named by its RFC 7638 thumbprint,
+    /// and the tokens it signs carry that `kid`.
+    ///
+    /// ```
+    /// use jwt_extended::{Algorithm, JwtManager, Key};
+    ///
+    /// # let pem = |name: &str| std::fs::read(format!("{}/tests/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    /// let manager = JwtManager::builder()
+    ///     .key(Key::from_pem(Algorithm::RS256, pem("rsa_private.pem"), pem("rsa_public.pem"))?.with_kid("2026-12"))
+    ///     .build()?;
+    /// let set = manager.jwks();
+    /// assert_eq!(set.keys.len(), 1);
+    /// assert_eq!(set.keys[0].common.key_id.as_deref(), Some("2026-12"));
+    /// let token = manager.create_access_token("alice")?;
+    /// assert_eq!(manager.decode_token(&token)?.kid(), Some("2026-12"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn jwks(&self) -> JwkSet {
+        self.inner.verifier.keys.published.set.clone()
+    }
+
+    /// The JWK Set as served (JSON).
+    pub(crate) fn jwks_json(&self) -> Bytes {
+        self.inner.verifier.keys.published.json.clone()
     }
 
     /// The configured leeway in seconds.

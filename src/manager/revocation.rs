@@ -144,7 +144,13 @@ impl JwtManager {
         let revoked = || {
             JwtError::new(ErrorKind::Revoked, "Token has been revoked").with_token(token.clone())
         };
-        if let Some(store) = &revocation.store {
+        // An external issuer's token is checked by its `jti` when it has one (many
+        // identity providers' access tokens have none); our own tokens always have one.
+        let store = revocation
+            .store
+            .as_ref()
+            .filter(|_| !(token.external && token.jti().is_none()));
+        if let Some(store) = store {
             let Some(jti) = token.jti() else {
                 // Revocation cannot be checked without a jti: refuse.
                 return Err(JwtError::invalid("Missing claim: jti"));

@@ -12,6 +12,9 @@
 //! | [`JwtBodyLayer`] | [`JwtBodyService`] | reads the body once for the `json` location and the CSRF form field |
 //! | [`ImplicitRefreshLayer`] | [`ImplicitRefreshService`] | refreshes access cookies about to expire |
 //!
+//! [`JwksService`] is an endpoint rather than a middleware: it serves the manager's public
+//! keys (`JwtManager::jwks_service`).
+//!
 //! [`RequireJwtService`] and [`JwtBodyService`] answer some requests themselves, so their
 //! responses have a [`ResponseBody`]. The middleware sits on top of the crate: it calls the
 //! guards' verification pipeline, which works from the manager.
@@ -19,11 +22,13 @@
 mod body;
 mod context;
 mod implicit_refresh;
+mod jwks;
 mod read_body;
 mod require;
 
 pub use body::ResponseBody;
 pub use context::{JwtLayer, JwtService};
 pub use implicit_refresh::{ImplicitRefreshLayer, ImplicitRefreshService};
+pub use jwks::JwksService;
 pub use read_body::{JwtBodyLayer, JwtBodyService};
 pub use require::{RequireJwtLayer, RequireJwtService, ResponseFuture};
