@@ -219,9 +219,11 @@ impl std::error::Error for JwtError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// No key was configured.
+    /// No key was configured: neither a secret (`JWT_SECRET_KEY` or
+    /// [`secret`](crate::JwtManagerBuilder::secret)) for HS*, nor a public key (with a private
+    /// one to sign) for RS*, PS*, ES* and EdDSA.
     #[error(
-        "no key configured: set a secret (HS*) or a private and public key (RS*, PS*, ES*, EdDSA)"
+        "no key configured: set the JWT_SECRET_KEY environment variable (or call .secret()) for HS256/384/512, or JWT_PRIVATE_KEY and JWT_PUBLIC_KEY (or .private_key_pem() and .public_key_pem()) for RS*, PS*, ES* and EdDSA"
     )]
     MissingKey,
     /// The HMAC secret is shorter than the algorithm's hash (RFC 7518 §3.2).

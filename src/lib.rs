@@ -82,7 +82,7 @@ pub mod store;
 mod token;
 
 pub use callbacks::{AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, UserLoader};
-pub use claims::{DecodedToken, Freshness, TokenType};
+pub use claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{

@@ -47,7 +47,7 @@ fn router(manager: &JwtManager) -> Router {
         .route(
             "/option",
             get(|j: Option<JwtRequired>| async move {
-                axum::Json(json!({ "sub": j.map(|j| j.identity().clone()) }))
+                axum::Json(json!({ "sub": j.map(|j| j.identity().as_value().clone()) }))
             }),
         )
         .route(

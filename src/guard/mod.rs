@@ -41,9 +41,8 @@ use std::sync::Arc;
 
 use http::{Request, request::Parts};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::claims::DecodedToken;
+use crate::claims::{DecodedToken, IdentityRef};
 use crate::error::{ErrorKind, JwtError};
 use crate::locations::TokenLocation;
 
@@ -118,8 +117,10 @@ macro_rules! guard {
                 &self.verified.token
             }
 
-            /// The identity claim (`get_jwt_identity()`).
-            pub fn identity(&self) -> &Value {
+            /// The identity claim (`get_jwt_identity()`). It prints as Flask prints it
+            /// (`format!("Hello user {}!", jwt.identity())` gives `Hello user 1!`); its JSON
+            /// value is [`as_value`](IdentityRef::as_value).
+            pub fn identity(&self) -> IdentityRef<'_> {
                 self.verified.token.identity()
             }
 
@@ -312,7 +313,7 @@ impl<C: fmt::Debug> fmt::Debug for OptionalJwt<C> {
 
 impl<C> OptionalJwt<C> {
     /// The identity claim, if a token was sent.
-    pub fn identity(&self) -> Option<&Value> {
+    pub fn identity(&self) -> Option<IdentityRef<'_>> {
         self.0.as_ref().map(JwtRequired::identity)
     }
 
@@ -417,7 +418,7 @@ mod tests {
 
     #[test]
     fn no_claims_accepts_anything() {
-        let map: serde_json::Map<String, Value> =
+        let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(r#"{"a": [1, {"b": null}], "c": "d"}"#).unwrap();
         assert_eq!(NoClaims::deserialize(&map).unwrap(), NoClaims);
     }

@@ -489,6 +489,7 @@ impl JwtManagerBuilder {
             encode_issuer: self.encode_issuer,
             csrf_protect: self.csrf_protect,
             require_exp,
+            verify_sub: self.verify_sub,
             signer: None,
             clock: self.clock.clone(),
             additional_claims: self.additional_claims,

@@ -298,7 +298,9 @@ impl JwtManager {
             return Err(JwtError::new(ErrorKind::Revoked, "Token has been revoked"));
         }
         let issuer = &self.inner.issuer;
-        let mut builder = issuer.pair(refresh.identity().clone()).in_family(family);
+        let mut builder = issuer
+            .pair(refresh.identity().as_value().clone())
+            .in_family(family);
         for (name, value) in issuer.application_claims(refresh) {
             builder = builder.claim(name.clone(), value);
         }
