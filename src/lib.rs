@@ -81,7 +81,10 @@ mod response;
 pub mod store;
 mod token;
 
-pub use callbacks::{AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, UserLoader};
+pub use async_trait::async_trait;
+pub use callbacks::{
+    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, IntoClaims, UserLoader,
+};
 pub use claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};

@@ -18,7 +18,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::callbacks::{AdditionalClaims, AdditionalHeaders};
+use crate::callbacks::ObjectLoader;
 use crate::claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 use crate::clock::Clock;
 use crate::error::JwtError;
@@ -139,8 +139,8 @@ pub(crate) struct Issuer {
     /// `None` for a verification-only manager.
     pub(crate) signer: Option<SignKey>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) additional_claims: Option<Arc<dyn AdditionalClaims>>,
-    pub(crate) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    pub(crate) additional_claims: Option<Arc<dyn ObjectLoader>>,
+    pub(crate) additional_headers: Option<Arc<dyn ObjectLoader>>,
     /// Refresh rotation is on: token pairs carry a rotation `family`.
     pub(crate) rotation: bool,
 }
@@ -272,7 +272,7 @@ impl Issuer {
         )?;
 
         let mut extras = match &self.additional_claims {
-            Some(loader) if loaders == Loaders::Run => loader.additional_claims(&draft.identity),
+            Some(loader) if loaders == Loaders::Run => loader.load(&draft.identity)?,
             _ => Map::new(),
         };
         extras.extend(draft.claims);
@@ -404,7 +404,7 @@ impl Issuer {
             header.insert("kid".into(), Value::String(kid.clone()));
         }
         let mut extra_headers = match &self.additional_headers {
-            Some(loader) if loaders == Loaders::Run => loader.additional_headers(identity),
+            Some(loader) if loaders == Loaders::Run => loader.load(identity)?,
             _ => Map::new(),
         };
         extra_headers.extend(headers);

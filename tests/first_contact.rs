@@ -148,3 +148,275 @@ fn missing_key_names_jwt_secret_key() {
     assert!(text.contains("JWT_SECRET_KEY"), "{text}");
     assert!(text.contains("JWT_PUBLIC_KEY"), "{text}");
 }
+
+/// Traps 3 and 10: the function form of every guard compiles as the README writes it
+/// (`JwtRequired::from_request(&mut req).await`, no turbofish), and `?` is the one-line
+/// "run the guard or answer the rejection" of a plain hyper handler.
+#[tokio::test]
+async fn hyper_handlers_run_guards_in_one_line() {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+    use http::Response;
+    use http_body_util::Full;
+    use jwt_extended::{
+        AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtLayer, JwtRejection, OptionalJwt,
+        RefreshJwtRequired,
+    };
+
+    #[derive(Clone)]
+    struct User {
+        name: String,
+    }
+
+    async fn handler(mut req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, JwtRejection> {
+        let text = match req.uri().path() {
+            "/access" => {
+                let jwt = JwtRequired::from_request(&mut req).await?;
+                format!("access {}", jwt.identity())
+            }
+            "/fresh" => {
+                let jwt = FreshJwtRequired::from_request(&mut req).await?;
+                format!("fresh {}", jwt.identity())
+            }
+            "/refresh" => {
+                let jwt = RefreshJwtRequired::from_request(&mut req).await?;
+                format!("refresh {}", jwt.identity())
+            }
+            "/any" => {
+                let jwt = AnyJwtRequired::from_request(&mut req).await?;
+                format!("any {}", jwt.token().token_type())
+            }
+            "/optional" => {
+                let jwt = OptionalJwt::from_request(&mut req).await?;
+                format!("optional {:?}", jwt.subject())
+            }
+            "/me" => {
+                let CurrentUser(user): CurrentUser<User> =
+                    CurrentUser::from_request(&mut req).await?;
+                format!("me {}", user.name)
+            }
+            _ => {
+                let (mut parts, _) = req.into_parts();
+                let jwt = JwtRequired::from_parts(&mut parts).await?;
+                format!("parts {}", jwt.identity())
+            }
+        };
+        Ok(Response::new(Full::from(text)))
+    }
+
+    let clock = clock();
+    let manager = builder(&clock)
+        .load_user(|token| async move {
+            Ok(token.subject().map(|name| User {
+                name: name.to_uppercase(),
+            }))
+        })
+        .build()
+        .unwrap();
+    let svc = tower::ServiceBuilder::new()
+        .layer(JwtLayer::new(manager.clone()))
+        .service_fn(|req| async {
+            Ok::<_, Infallible>(handler(req).await.unwrap_or_else(Response::from))
+        });
+    let call = |path: &str, token: Option<String>| {
+        let mut req = Request::get(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = req.body(Full::default()).unwrap();
+        let svc = svc.clone();
+        async move {
+            let res = svc.oneshot(req).await.unwrap();
+            let status = res.status();
+            let challenge = res.headers().get("www-authenticate").cloned();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                challenge,
+                String::from_utf8_lossy(&body).into_owned(),
+            )
+        }
+    };
+    let access = manager.create_access_token("ann").unwrap();
+    let fresh = manager.access_token("ann").fresh(true).create().unwrap();
+    let refresh = manager.create_refresh_token("ann").unwrap();
+    assert_eq!(call("/access", Some(access.clone())).await.2, "access ann");
+    assert_eq!(call("/fresh", Some(fresh)).await.2, "fresh ann");
+    assert_eq!(
+        call("/refresh", Some(refresh.clone())).await.2,
+        "refresh ann"
+    );
+    assert_eq!(call("/any", Some(refresh.clone())).await.2, "any refresh");
+    assert_eq!(call("/optional", None).await.2, "optional None");
+    assert_eq!(call("/me", Some(access.clone())).await.2, "me ANN");
+    assert_eq!(call("/parts", Some(access.clone())).await.2, "parts ann");
+
+    // A rejection answers as the guards always do.
+    let (status, challenge, body) = call("/access", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge.unwrap(), "Bearer");
+    assert_eq!(body, r#"{"msg":"Missing Authorization Header"}"#);
+    let (status, _, body) = call("/fresh", Some(access)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, r#"{"msg":"Fresh token required"}"#);
+    let (status, _, body) = call("/access", Some(refresh)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body, r#"{"msg":"Only non-refresh tokens are allowed"}"#);
+}
+
+/// Trap 4: Flask's loaders as closures, without annotations; `additional_claims` returns
+/// what Flask's loader returns, a JSON object.
+#[tokio::test]
+async fn loader_closures_compile_as_flask_users_write_them() {
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+
+    let blocklist: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let revoked = blocklist.clone();
+    let clock = clock();
+    let manager = builder(&clock)
+        .additional_claims(|identity| json!({ "is_admin": identity == "1" }))
+        .additional_headers(|_identity| json!({ "x-tenant": "acme" }))
+        .blocklist(move |token| {
+            token
+                .jti()
+                .is_some_and(|jti| revoked.lock().unwrap().contains(jti))
+        })
+        .claims_verifier(|token| token.claim("is_admin").is_some())
+        .build()
+        .unwrap();
+    let admin = manager.create_access_token(1).unwrap();
+    let decoded = manager.decode_token(&admin).unwrap();
+    assert_eq!(decoded.claim("is_admin"), Some(&json!(true)));
+    assert_eq!(decoded.header()["x-tenant"], "acme");
+    let user = manager.create_access_token("2").unwrap();
+    assert_eq!(
+        manager.decode_token(&user).unwrap().claim("is_admin"),
+        Some(&json!(false))
+    );
+
+    let app = Router::new()
+        .route(
+            "/protected",
+            get(|jwt: JwtRequired| async move { jwt.identity().to_string() }),
+        )
+        .layer(manager.layer());
+    let (status, _, body) = send(app.clone(), get_with("/protected", &admin)).await;
+    assert_eq!(
+        (status, body.to_string()),
+        (StatusCode::OK, "1".to_string())
+    );
+    // The blocklist closure runs for every request.
+    blocklist
+        .lock()
+        .unwrap()
+        .insert(decoded.jti().unwrap().to_owned());
+    let (status, _, body) = send(app, get_with("/protected", &admin)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, json!({ "msg": "Token has been revoked" }));
+
+    // A loader returning something other than an object: a creation error, no panic.
+    let bad = builder(&clock)
+        .additional_claims(|_identity| json!(["not", "an", "object"]))
+        .build()
+        .unwrap();
+    let err = bad.create_access_token("1").unwrap_err();
+    assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(err.message().contains("JSON object"), "{}", err.message());
+    let err = bad.token_pair("1").create().unwrap_err();
+    assert!(err.message().contains("JSON object"), "{}", err.message());
+
+    // A `Map` works as before, and trait implementations still have their methods.
+    struct Roles;
+    impl jwt_extended::AdditionalClaims for Roles {
+        fn additional_claims(&self, _: &Value) -> serde_json::Map<String, Value> {
+            serde_json::Map::from_iter([("roles".to_string(), json!(["admin"]))])
+        }
+    }
+    let m = builder(&clock)
+        .additional_claims_loader(Roles)
+        .build()
+        .unwrap();
+    let t = m.create_access_token("1").unwrap();
+    assert_eq!(
+        m.decode_token(&t).unwrap().claim("roles"),
+        Some(&json!(["admin"]))
+    );
+}
+
+/// Trap 8: the user loader as an async closure, as a plain `async fn`, and as a trait
+/// implementation with the re-exported `async_trait`.
+#[tokio::test]
+async fn user_loaders_are_async_closures_or_async_fns() {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use jwt_extended::{BoxError, CurrentUser, DecodedToken, UserLoader};
+
+    #[derive(Clone, Debug)]
+    struct User {
+        id: u64,
+        username: String,
+    }
+
+    async fn user_lookup(token: Arc<DecodedToken>) -> Result<Option<User>, BoxError> {
+        let id: u64 = token.subject().unwrap_or_default().parse()?;
+        Ok((id == 1).then(|| User {
+            id,
+            username: "ann".into(),
+        }))
+    }
+
+    struct Users;
+
+    #[jwt_extended::async_trait]
+    impl UserLoader for Users {
+        type User = User;
+
+        async fn load_user(&self, token: &DecodedToken) -> Result<Option<User>, BoxError> {
+            Ok((token.subject() == Some("1")).then(|| User {
+                id: 1,
+                username: "ann".into(),
+            }))
+        }
+    }
+
+    let users: Arc<HashMap<String, User>> = Arc::new(HashMap::from([(
+        "1".to_string(),
+        User {
+            id: 1,
+            username: "ann".into(),
+        },
+    )]));
+    let clock = clock();
+    let managers = [
+        builder(&clock)
+            .load_user(move |token| {
+                let users = users.clone();
+                async move { Ok(token.subject().and_then(|id| users.get(id)).cloned()) }
+            })
+            .build()
+            .unwrap(),
+        builder(&clock).load_user(user_lookup).build().unwrap(),
+        builder(&clock).user_loader(Users).build().unwrap(),
+    ];
+    for manager in managers {
+        let app = Router::new()
+            .route(
+                "/me",
+                get(|CurrentUser(user): CurrentUser<User>| async move {
+                    axum::Json(json!({ "id": user.id, "username": user.username }))
+                }),
+            )
+            .layer(manager.layer());
+        let token = manager.create_access_token(1).unwrap();
+        let (status, _, body) = send(app.clone(), get_with("/me", &token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body, json!({ "id": 1, "username": "ann" }));
+        let stranger = manager.create_access_token(2).unwrap();
+        let (status, _, body) = send(app, get_with("/me", &stranger)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body, json!({ "msg": "Error loading the user 2" }));
+    }
+}

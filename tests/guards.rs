@@ -596,7 +596,10 @@ async fn failing_stores_fail_closed_with_503() {
     let clock = clock();
     for m in [
         builder(&clock).user_loader(FailingLookup).build().unwrap(),
-        builder(&clock).blocklist(FailingBlocklist).build().unwrap(),
+        builder(&clock)
+            .blocklist_loader(FailingBlocklist)
+            .build()
+            .unwrap(),
     ] {
         let t = m.create_access_token("a").unwrap();
         let (s, _, b) = call(&router(&m), get_with("/protected", Some(&bearer(&t)))).await;

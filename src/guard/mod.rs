@@ -170,19 +170,35 @@ macro_rules! guard {
             }
         }
 
+        impl $name {
+            /// Runs the guard on request parts (the function form of the extractor).
+            /// For typed claims, [`from_parts_typed`](Self::from_parts_typed).
+            pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
+                Self::from_parts_typed(parts).await
+            }
+
+            /// Runs the guard on a request, as in a plain hyper handler; `?` turns a
+            /// rejection into its response (see [`JwtRejection`]). For typed claims,
+            /// [`from_request_typed`](Self::from_request_typed).
+            pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+                Self::from_request_typed(req).await
+            }
+        }
+
         impl<C: DeserializeOwned> $name<C> {
             pub(crate) fn from_verified(verified: Arc<Verified>) -> Result<Self, Rejection> {
                 let claims = typed_claims(&verified)?;
                 Ok(Self { verified, claims })
             }
 
-            /// Runs the guard on request parts (the function form of the extractor).
-            pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
+            /// Runs the guard on request parts, with the claims deserialized into `C`
+            #[doc = concat!("(`", stringify!($name), "::<MyClaims>::from_parts_typed(&mut parts)`).")]
+            pub async fn from_parts_typed(parts: &mut Parts) -> Result<Self, JwtRejection> {
                 Self::run(parts).await.map_err(Rejection::into_logged)
             }
 
-            /// Runs the guard on a request.
-            pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+            /// Runs the guard on a request, with the claims deserialized into `C`.
+            pub async fn from_request_typed<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
                 Self::run(req).await.map_err(Rejection::into_logged)
             }
 
@@ -328,14 +344,28 @@ impl<C> OptionalJwt<C> {
     }
 }
 
-impl<C: DeserializeOwned> OptionalJwt<C> {
-    /// Runs the guard on request parts.
+impl OptionalJwt {
+    /// Runs the guard on request parts. For typed claims,
+    /// [`from_parts_typed`](Self::from_parts_typed).
     pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
+        Self::from_parts_typed(parts).await
+    }
+
+    /// Runs the guard on a request. For typed claims,
+    /// [`from_request_typed`](Self::from_request_typed).
+    pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+        Self::from_request_typed(req).await
+    }
+}
+
+impl<C: DeserializeOwned> OptionalJwt<C> {
+    /// Runs the guard on request parts, with the claims deserialized into `C`.
+    pub async fn from_parts_typed(parts: &mut Parts) -> Result<Self, JwtRejection> {
         Self::run(parts).await.map_err(Rejection::into_logged)
     }
 
-    /// Runs the guard on a request.
-    pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+    /// Runs the guard on a request, with the claims deserialized into `C`.
+    pub async fn from_request_typed<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
         Self::run(req).await.map_err(Rejection::into_logged)
     }
 
@@ -380,6 +410,15 @@ impl<U: Clone + Send + Sync + 'static> CurrentUser<U> {
         Self::run(parts, false)
             .await
             .and_then(|u| u.ok_or_else(|| options_without_token(parts)))
+            .map_err(Rejection::into_logged)
+    }
+
+    /// Runs the guard on a request (`let CurrentUser(user): CurrentUser<User> =
+    /// CurrentUser::from_request(&mut req).await?;`).
+    pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+        Self::run(req, false)
+            .await
+            .and_then(|u| u.ok_or_else(|| options_without_token(req)))
             .map_err(Rejection::into_logged)
     }
 

@@ -50,7 +50,7 @@ macro_rules! extractor {
             type Rejection = JwtRejection;
 
             async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-                Self::from_parts(parts).await
+                Self::from_parts_typed(parts).await
             }
         }
     };
@@ -71,7 +71,7 @@ where
     /// `Option<JwtRequired>` is [`OptionalJwt`]: `None` without a token, a rejection for a
     /// bad one.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(OptionalJwt::<C>::from_parts(parts).await?.0)
+        Ok(OptionalJwt::<C>::from_parts_typed(parts).await?.0)
     }
 }
 
@@ -83,7 +83,7 @@ where
     type Rejection = JwtRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Self::from_parts(parts).await
+        Self::from_parts_typed(parts).await
     }
 }
 

@@ -3,6 +3,8 @@
 //! Reading the `JWT_*` environment variables is in `env.rs`.
 
 use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
@@ -12,11 +14,14 @@ use super::revocation::RevocationConfig;
 use super::{Inner, JwtManager};
 use crate::cache::TokenCache;
 use crate::callbacks::{
-    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, Erased, ErasedUserLoader,
-    GuardCallbacks, UserLoader,
+    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsImpl, ClaimsVerifier, Erased,
+    ErasedUserLoader, GuardCallbacks, HeadersImpl, IntoClaims, ObjectFn, ObjectLoader, UserFn,
+    UserLoader,
 };
+use crate::claims::DecodedToken;
 use crate::clock::{Clock, SystemClock};
 use crate::decode::{DecodeConfig, Verifier};
+use crate::error::BoxError;
 use crate::error::ConfigError;
 use crate::keys::{Key, KeySet, crypto_provider};
 use crate::locations::{
@@ -67,8 +72,8 @@ pub struct JwtManagerBuilder {
     pub(super) csrf_protect: bool,
     pub(super) max_token_len: usize,
     pub(super) clock: Arc<dyn Clock>,
-    pub(super) additional_claims: Option<Arc<dyn AdditionalClaims>>,
-    pub(super) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    pub(super) additional_claims: Option<Arc<dyn ObjectLoader>>,
+    pub(super) additional_headers: Option<Arc<dyn ObjectLoader>>,
     pub(super) locations: Vec<TokenLocation>,
     pub(super) header_name: String,
     pub(super) header_type: String,
@@ -320,16 +325,52 @@ impl JwtManagerBuilder {
         self
     }
 
-    /// Extra claims for every new token, from the identity (`additional_claims_loader`).
-    /// Claims given to a [`TokenBuilder`](crate::TokenBuilder) win on conflict.
-    pub fn additional_claims(mut self, loader: impl AdditionalClaims) -> Self {
-        self.additional_claims = Some(Arc::new(loader));
+    /// Extra claims for every new token, from the identity (`additional_claims_loader`),
+    /// written as Flask's loader is: the closure gets the identity claim's value and
+    /// returns a JSON object (`json!({..})` or a `Map`). Claims given to a
+    /// [`TokenBuilder`](crate::TokenBuilder) win on conflict; a non-object makes creation fail.
+    ///
+    /// ```
+    /// use jwt_extended::JwtManager;
+    /// use serde_json::json;
+    ///
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .additional_claims(|identity| json!({ "is_admin": identity == "1" }))
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn additional_claims<F, R>(mut self, loader: F) -> Self
+    where
+        F: Fn(&serde_json::Value) -> R + Send + Sync + 'static,
+        R: IntoClaims + 'static,
+    {
+        self.additional_claims = Some(Arc::new(ObjectFn(loader, PhantomData)));
         self
     }
 
-    /// Extra headers for every new token, from the identity (`additional_headers_loader`).
-    pub fn additional_headers(mut self, loader: impl AdditionalHeaders) -> Self {
-        self.additional_headers = Some(Arc::new(loader));
+    /// As [`additional_claims`](Self::additional_claims), for a loader that is a type of
+    /// its own, implementing [`AdditionalClaims`].
+    pub fn additional_claims_loader(mut self, loader: impl AdditionalClaims) -> Self {
+        self.additional_claims = Some(Arc::new(ClaimsImpl(loader)));
+        self
+    }
+
+    /// Extra headers for every new token, from the identity (`additional_headers_loader`):
+    /// the closure returns a JSON object.
+    pub fn additional_headers<F, R>(mut self, loader: F) -> Self
+    where
+        F: Fn(&serde_json::Value) -> R + Send + Sync + 'static,
+        R: IntoClaims + 'static,
+    {
+        self.additional_headers = Some(Arc::new(ObjectFn(loader, PhantomData)));
+        self
+    }
+
+    /// As [`additional_headers`](Self::additional_headers), for a loader that is a type of
+    /// its own, implementing [`AdditionalHeaders`].
+    pub fn additional_headers_loader(mut self, loader: impl AdditionalHeaders) -> Self {
+        self.additional_headers = Some(Arc::new(HeadersImpl(loader)));
         self
     }
 
@@ -404,21 +445,87 @@ impl JwtManagerBuilder {
         self
     }
 
-    /// Loads the application's user for every verified token (`user_lookup_loader`).
+    /// Loads the application's user for every verified token (`user_lookup_loader`), from
+    /// an async closure or a plain `async fn` taking the verified token. `Ok(None)` (no
+    /// such user) answers `401 Error loading the user <identity>`, `Err(_)` answers `503`.
+    /// Handlers get the user with [`CurrentUser`](crate::CurrentUser).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::Arc;
+    /// use jwt_extended::JwtManager;
+    ///
+    /// #[derive(Clone)]
+    /// struct User { id: u64, name: String }
+    ///
+    /// let users: Arc<HashMap<String, User>> = Arc::default();
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .load_user(move |token| {
+    ///         let users = users.clone();
+    ///         async move { Ok(token.subject().and_then(|id| users.get(id)).cloned()) }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn load_user<F, Fut, U>(mut self, loader: F) -> Self
+    where
+        F: Fn(Arc<DecodedToken>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<U>, BoxError>> + Send + 'static,
+        U: Clone + Send + Sync + 'static,
+    {
+        self.user_loader = Some(Arc::new(UserFn(loader, PhantomData)));
+        self
+    }
+
+    /// As [`load_user`](Self::load_user), for a loader that is a type of its own,
+    /// implementing [`UserLoader`].
     pub fn user_loader(mut self, loader: impl UserLoader) -> Self {
         self.user_loader = Some(Arc::new(Erased(loader)));
         self
     }
 
     /// A revocation callback (`token_in_blocklist_loader`), checked after the revocation
-    /// store.
-    pub fn blocklist(mut self, blocklist: impl Blocklist) -> Self {
+    /// store: the closure gets the verified token and returns whether it is revoked.
+    ///
+    /// ```
+    /// use jwt_extended::JwtManager;
+    ///
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .blocklist(|token| token.subject() == Some("banned"))
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn blocklist<F>(mut self, is_revoked: F) -> Self
+    where
+        F: Fn(&DecodedToken) -> bool + Send + Sync + 'static,
+    {
+        self.blocklist = Some(Arc::new(is_revoked));
+        self
+    }
+
+    /// As [`blocklist`](Self::blocklist), for an async or fallible check implementing
+    /// [`Blocklist`].
+    pub fn blocklist_loader(mut self, blocklist: impl Blocklist) -> Self {
         self.blocklist = Some(Arc::new(blocklist));
         self
     }
 
-    /// A claims check run after the built-in ones (`token_verification_loader`).
-    pub fn claims_verifier(mut self, verifier: impl ClaimsVerifier) -> Self {
+    /// A claims check run after the built-in ones (`token_verification_loader`): the
+    /// closure gets the verified token; `false` answers `400 User claims verification
+    /// failed`.
+    pub fn claims_verifier<F>(mut self, verify: F) -> Self
+    where
+        F: Fn(&DecodedToken) -> bool + Send + Sync + 'static,
+    {
+        self.claims_verifier = Some(Arc::new(verify));
+        self
+    }
+
+    /// As [`claims_verifier`](Self::claims_verifier), for an async or fallible check
+    /// implementing [`ClaimsVerifier`].
+    pub fn claims_verifier_loader(mut self, verifier: impl ClaimsVerifier) -> Self {
         self.claims_verifier = Some(Arc::new(verifier));
         self
     }
