@@ -420,3 +420,101 @@ async fn user_loaders_are_async_closures_or_async_fns() {
         assert_eq!(body, json!({ "msg": "Error loading the user 2" }));
     }
 }
+
+/// Trap 2: a route layer with its own locations and an extractor in the same handler give
+/// one verdict, for every guard kind: the extractor reuses the layer's verification (the
+/// user loader runs once per request).
+#[tokio::test]
+async fn route_layer_and_extractor_give_one_verdict() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use jwt_extended::{
+        AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtBodyLayer, OptionalJwt,
+        RefreshJwtRequired, RequireJwtLayer, TokenLocation,
+    };
+
+    let loads = Arc::new(AtomicUsize::new(0));
+    let counter = loads.clone();
+    let clock = clock();
+    let m = builder(&clock)
+        .load_user(move |token| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(token.subject().map(str::to_owned)) }
+        })
+        .build()
+        .unwrap();
+    let query = || [TokenLocation::QueryString];
+    let app = Router::new()
+        .route(
+            "/refresh",
+            post(|jwt: RefreshJwtRequired| async move { format!("refresh {}", jwt.identity()) })
+                .route_layer(RequireJwtLayer::refresh(&m).locations([TokenLocation::Json])),
+        )
+        .route(
+            "/access",
+            get(|jwt: JwtRequired| async move { format!("access {}", jwt.identity()) })
+                .route_layer(RequireJwtLayer::access(&m).locations(query())),
+        )
+        .route(
+            "/fresh",
+            get(|jwt: FreshJwtRequired| async move { format!("fresh {}", jwt.identity()) })
+                .route_layer(RequireJwtLayer::fresh(&m).locations(query())),
+        )
+        .route(
+            "/any",
+            get(|jwt: AnyJwtRequired| async move { format!("any {}", jwt.token().token_type()) })
+                .route_layer(RequireJwtLayer::any(&m).locations(query())),
+        )
+        .route(
+            "/optional",
+            get(|jwt: OptionalJwt| async move { format!("optional {:?}", jwt.subject()) })
+                .route_layer(RequireJwtLayer::optional(&m).locations(query())),
+        )
+        .route(
+            "/me",
+            get(|CurrentUser(user): CurrentUser<String>| async move { format!("me {user}") })
+                .route_layer(RequireJwtLayer::access(&m).locations(query())),
+        )
+        .layer(JwtBodyLayer::new())
+        .layer(m.layer());
+
+    let refresh = m.create_refresh_token("ann").unwrap();
+    let req = Request::post("/refresh")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({ "refresh_token": refresh }).to_string()))
+        .unwrap();
+    let (status, _, body) = send(app.clone(), req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!("refresh ann"));
+
+    let access = m.create_access_token("ann").unwrap();
+    let fresh = m.access_token("ann").fresh(true).create().unwrap();
+    let at = |path: &str, token: &str| {
+        Request::get(format!("{path}?jwt={token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (path, token, expected) in [
+        ("/access", &access, "access ann"),
+        ("/fresh", &fresh, "fresh ann"),
+        ("/any", &refresh, "any refresh"),
+        ("/optional", &access, "optional Some(\"ann\")"),
+        ("/me", &access, "me ann"),
+    ] {
+        loads.store(0, Ordering::SeqCst);
+        let (status, _, body) = send(app.clone(), at(path, token)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(body, json!(expected), "{path}");
+        if path != "/any" {
+            assert_eq!(loads.load(Ordering::SeqCst), 1, "{path}: verified once");
+        }
+    }
+    // The layer's verdict stands for a refused request, too.
+    let (status, _, body) = send(app.clone(), at("/fresh", &access)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, json!({ "msg": "Fresh token required" }));
+    let (status, _, body) = send(app, get_with("/access", &access)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, json!({ "msg": "Missing 'jwt' query paramater" }));
+}
