@@ -70,6 +70,7 @@ mod callbacks;
 mod claims;
 mod clock;
 mod decode;
+mod duration;
 mod error;
 mod guard;
 pub mod integrations;
@@ -87,6 +88,7 @@ pub use callbacks::{
 };
 pub use claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
+pub use duration::IntoDuration;
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
@@ -98,6 +100,9 @@ pub use locations::{CookieOptions, SameSite, TokenLocation};
 pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};
 pub use middleware::{ImplicitRefreshLayer, JwtBodyLayer, JwtLayer, RequireJwtLayer};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+/// The `time` crate, whose [`Duration`](time::Duration) the duration setters accept (as well
+/// as [`std::time::Duration`]).
+pub use time;
 pub use token::{Identity, TokenBuilder, TokenPair, TokenPairBuilder};
 
 #[cfg(doctest)]

@@ -21,6 +21,7 @@ use time::{Duration, OffsetDateTime};
 use crate::callbacks::ObjectLoader;
 use crate::claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 use crate::clock::Clock;
+use crate::duration::IntoDuration;
 use crate::error::JwtError;
 use crate::keys::SignKey;
 
@@ -556,8 +557,8 @@ impl TokenBuilder<'_> {
 
     /// Makes an access token fresh for `duration` from now: the `fresh` claim is the float
     /// timestamp `now + duration`, as Flask-JWT-Extended writes it for a `timedelta`.
-    pub fn fresh_for(mut self, duration: Duration) -> Self {
-        self.draft.fresh = Some(Fresh::For(duration));
+    pub fn fresh_for(mut self, duration: impl IntoDuration) -> Self {
+        self.draft.fresh = Some(Fresh::For(duration.into_time_duration()));
         self
     }
 
@@ -569,8 +570,8 @@ impl TokenBuilder<'_> {
 
     /// Overrides the configured expiry for this token (a negative duration makes an
     /// already expired token, which tests find useful).
-    pub fn expires_in(mut self, duration: Duration) -> Self {
-        self.draft.expires = Expires::In(duration);
+    pub fn expires_in(mut self, duration: impl IntoDuration) -> Self {
+        self.draft.expires = Expires::In(duration.into_time_duration());
         self
     }
 

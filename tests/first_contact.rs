@@ -518,3 +518,73 @@ async fn route_layer_and_extractor_give_one_verdict() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({ "msg": "Missing 'jwt' query paramater" }));
 }
+
+/// Trap 7: every duration setter takes `std::time::Duration` or `time::Duration`.
+#[test]
+fn every_duration_setter_takes_either_kind() {
+    use std::time::Duration as StdDuration;
+
+    use jwt_extended::store::MemoryStore;
+    use jwt_extended::time::Duration as TimeDuration;
+    use jwt_extended::{CookieOverrides, ImplicitRefreshLayer};
+
+    let clock = clock();
+    for m in [
+        builder(&clock)
+            .access_expires(StdDuration::from_secs(300))
+            .refresh_expires(TimeDuration::days(2))
+            .revocation_store(MemoryStore::new().with_sweep_interval(TimeDuration::seconds(10)))
+            .refresh_rotation(TimeDuration::seconds(5))
+            .build()
+            .unwrap(),
+        builder(&clock)
+            .access_expires(TimeDuration::minutes(5))
+            .refresh_expires(StdDuration::from_secs(2 * 86_400))
+            .revocation_store(MemoryStore::new().with_sweep_interval(StdDuration::from_secs(10)))
+            .refresh_rotation(StdDuration::from_secs(5))
+            .build()
+            .unwrap(),
+    ] {
+        let access = m
+            .decode_token(&m.create_access_token("a").unwrap())
+            .unwrap();
+        assert_eq!(
+            access.expires_at().unwrap() - access.issued_at().unwrap(),
+            300
+        );
+        let refresh = m
+            .decode_token(&m.create_refresh_token("a").unwrap())
+            .unwrap();
+        assert_eq!(
+            refresh.expires_at().unwrap() - refresh.issued_at().unwrap(),
+            2 * 86_400
+        );
+        for token in [
+            m.access_token("a")
+                .fresh_for(StdDuration::from_secs(60))
+                .expires_in(StdDuration::from_secs(120))
+                .create()
+                .unwrap(),
+            m.access_token("a")
+                .fresh_for(TimeDuration::seconds(60))
+                .expires_in(TimeDuration::seconds(120))
+                .create()
+                .unwrap(),
+        ] {
+            let t = m.decode_token(&token).unwrap();
+            assert_eq!(t.expires_at().unwrap() - t.issued_at().unwrap(), 120);
+            assert!(t.fresh().is_fresh_at((NOW + 60) as f64));
+            assert!(!t.fresh().is_fresh_at((NOW + 61) as f64));
+        }
+        let _ = ImplicitRefreshLayer::new(&m, StdDuration::from_secs(60));
+        let _ = ImplicitRefreshLayer::new(&m, TimeDuration::minutes(1));
+        let _ = CookieOverrides::default().max_age(StdDuration::from_secs(60));
+        let _ = CookieOverrides::default().max_age(TimeDuration::minutes(1));
+    }
+    clock.advance(TimeDuration::seconds(1));
+    clock.advance(StdDuration::from_secs(1));
+    assert_eq!(
+        jwt_extended::Clock::now(&clock),
+        StdDuration::from_secs(NOW + 2)
+    );
+}

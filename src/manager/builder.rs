@@ -21,6 +21,7 @@ use crate::callbacks::{
 use crate::claims::DecodedToken;
 use crate::clock::{Clock, SystemClock};
 use crate::decode::{DecodeConfig, Verifier};
+use crate::duration::IntoDuration;
 use crate::error::BoxError;
 use crate::error::ConfigError;
 use crate::keys::{Key, KeySet, crypto_provider};
@@ -208,8 +209,8 @@ impl JwtManagerBuilder {
 
     /// Lifetime of access tokens (`JWT_ACCESS_TOKEN_EXPIRES`). Defaults to 15 minutes.
     /// Zero or negative is a configuration error.
-    pub fn access_expires(mut self, duration: Duration) -> Self {
-        self.access_expires = Some(duration);
+    pub fn access_expires(mut self, duration: impl IntoDuration) -> Self {
+        self.access_expires = Some(duration.into_time_duration());
         self
     }
 
@@ -221,8 +222,8 @@ impl JwtManagerBuilder {
     }
 
     /// Lifetime of refresh tokens (`JWT_REFRESH_TOKEN_EXPIRES`). Defaults to 30 days.
-    pub fn refresh_expires(mut self, duration: Duration) -> Self {
-        self.refresh_expires = Some(duration);
+    pub fn refresh_expires(mut self, duration: impl IntoDuration) -> Self {
+        self.refresh_expires = Some(duration.into_time_duration());
         self
     }
 
@@ -556,8 +557,8 @@ impl JwtManagerBuilder {
     /// most recently used refresh token be used again for that long (for clients that retry
     /// after a lost response); zero (the safest) allows no reuse at all. Needs a revocation
     /// store.
-    pub fn refresh_rotation(mut self, overlap: std::time::Duration) -> Self {
-        self.rotation = Some(overlap.as_secs());
+    pub fn refresh_rotation(mut self, overlap: impl IntoDuration) -> Self {
+        self.rotation = Some(overlap.into_std_duration().as_secs());
         self
     }
 
