@@ -90,7 +90,7 @@ async fn route(
         }),
         (Method::POST, "/login") => match manager.access_token("demo").fresh(true).create() {
             Ok(token) => json(StatusCode::OK, json!({ "access_token": token })),
-            Err(e) => manager.error_response(&e).map(|b| Full::new(b).boxed()),
+            Err(e) => manager.error_response(&e).map(BodyExt::boxed),
         },
         (Method::GET, "/open") => json(StatusCode::OK, json!({ "ok": true })),
         _ => json(StatusCode::NOT_FOUND, json!({ "msg": "Not found" })),

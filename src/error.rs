@@ -5,12 +5,17 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::StatusCode;
 
 use crate::claims::DecodedToken;
 
 /// A boxed error from an application callback or a store backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How the manager that produced an error answers it (its `ErrorResponder`, erased here so
+/// that this module depends on nothing above it).
+pub(crate) type Answer = Arc<dyn Fn(&JwtError) -> http::Response<Bytes> + Send + Sync>;
 
 /// Why a token or a request was rejected, or why a token could not be created.
 ///
@@ -40,6 +45,7 @@ struct Inner {
     message: Cow<'static, str>,
     token: Option<Arc<DecodedToken>>,
     source: Option<BoxError>,
+    answer: Option<Answer>,
 }
 
 /// The kind of a [`JwtError`]; each kind maps to one of Flask-JWT-Extended's error
@@ -108,6 +114,7 @@ impl JwtError {
                 message: message.into(),
                 token: None,
                 source: None,
+                answer: None,
             }),
         }
     }
@@ -124,6 +131,18 @@ impl JwtError {
     pub(crate) fn with_token(mut self, token: Arc<DecodedToken>) -> Self {
         self.inner.token = Some(token);
         self
+    }
+
+    /// Remembers how the manager that produced this error answers it, for
+    /// [`response`](Self::response).
+    pub(crate) fn answered_by(mut self, answer: &Answer) -> Self {
+        self.inner.answer = Some(answer.clone());
+        self
+    }
+
+    /// The answer of the manager that produced this error, if one did.
+    pub(crate) fn answer(&self) -> Option<&Answer> {
+        self.inner.answer.as_ref()
     }
 
     /// Attaches the underlying cause (kept for logs; never part of the message).

@@ -22,7 +22,7 @@ use crate::callbacks::ObjectLoader;
 use crate::claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 use crate::clock::Clock;
 use crate::duration::IntoDuration;
-use crate::error::JwtError;
+use crate::error::{Answer, JwtError};
 use crate::keys::SignKey;
 
 /// Turns the application's user (or id) into the identity claim (`sub`): Flask-JWT-Extended's
@@ -144,6 +144,8 @@ pub(crate) struct Issuer {
     pub(crate) additional_headers: Option<Arc<dyn ObjectLoader>>,
     /// Refresh rotation is on: token pairs carry a rotation `family`.
     pub(crate) rotation: bool,
+    /// How the manager answers errors, attached to creation errors.
+    pub(crate) answer: Option<Answer>,
 }
 
 /// Claims the crate always writes itself.
@@ -189,6 +191,14 @@ impl Issuer {
                 "the identity must be a string or a number, not {}: `sub` must be a string (implement Identity to return the user's id)",
                 json_kind(&other)
             ))),
+        }
+    }
+
+    /// `error`, answered by the manager's error responder.
+    pub(crate) fn answered(&self, error: JwtError) -> JwtError {
+        match &self.answer {
+            Some(answer) => error.answered_by(answer),
+            None => error,
         }
     }
 
@@ -625,16 +635,19 @@ impl TokenBuilder<'_> {
 
     /// Signs the token.
     pub fn create(self) -> Result<String, JwtError> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        self.issuer.sign(self.draft, Loaders::Run)
+        let issuer = self.issuer;
+        let result = match self.error {
+            Some(e) => Err(e),
+            None => issuer.sign(self.draft, Loaders::Run),
+        };
+        result.map_err(|e| issuer.answered(e))
     }
 }
 
 /// An access token and a refresh token issued together (sharing a `pair` id, and a rotation
-/// `family` when refresh rotation is on).
-#[derive(Clone, PartialEq, Eq)]
+/// `family` when refresh rotation is on). Serializes as the JSON a login route answers with,
+/// `{"access_token": "...", "refresh_token": "..."}` (`Json(pair)` in axum).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct TokenPair {
     /// The access token.
     pub access_token: String,
@@ -690,7 +703,7 @@ impl TokenPairBuilder<'_> {
     /// Signs both tokens.
     pub fn create(self) -> Result<TokenPair, JwtError> {
         if let Some(e) = self.error {
-            return Err(e);
+            return Err(self.issuer.answered(e));
         }
         let issuer = self.issuer;
         let pair = Value::String(uuid::Uuid::new_v4().to_string());

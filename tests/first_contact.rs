@@ -588,3 +588,155 @@ fn every_duration_setter_takes_either_kind() {
         StdDuration::from_secs(NOW + 2)
     );
 }
+
+/// Trap 5: `JwtError` and the crate's responses fit axum handlers: `?` on creation and
+/// verification, `error_response` returned as is, cookies as response parts, a pair as JSON.
+#[tokio::test]
+async fn errors_and_responses_fit_axum_handlers() {
+    use axum::Json;
+    use axum::extract::State;
+    use axum::response::IntoResponse;
+    use jwt_extended::{ErrorStyle, JwtError};
+
+    async fn login(State(jwt): State<JwtManager>) -> Result<Json<Value>, JwtError> {
+        let access_token = jwt.create_access_token(1)?;
+        Ok(Json(json!({ "access_token": access_token })))
+    }
+    async fn broken(State(jwt): State<JwtManager>) -> Result<Json<Value>, JwtError> {
+        // A creation failure: a reserved claim.
+        let access_token = jwt.access_token(1).claim("type", "admin").create()?;
+        Ok(Json(json!({ "access_token": access_token })))
+    }
+    async fn inspect(State(jwt): State<JwtManager>, body: String) -> Result<Json<Value>, JwtError> {
+        let token = jwt.decode_token(body.trim())?;
+        Ok(Json(json!({ "sub": token.identity() })))
+    }
+    async fn answer(State(jwt): State<JwtManager>, body: String) -> impl IntoResponse {
+        match jwt.decode_token(body.trim()) {
+            Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => jwt.error_response(&e).into_response(),
+        }
+    }
+    async fn cookies(State(jwt): State<JwtManager>) -> Result<impl IntoResponse, JwtError> {
+        let pair = jwt.token_pair(1).create()?;
+        let cookies = jwt.access_cookies(&pair.access_token)?;
+        Ok((cookies, Json(json!({ "login": true }))))
+    }
+
+    let clock = clock();
+    for (m, expected_invalid) in [
+        (
+            builder(&clock).build().unwrap(),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "msg": "Not enough segments" }),
+            ),
+        ),
+        (
+            builder(&clock)
+                .error_message_key("message")
+                .error_style(ErrorStyle::Rfc6750)
+                .build()
+                .unwrap(),
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({ "message": "Not enough segments" }),
+            ),
+        ),
+    ] {
+        let app = Router::new()
+            .route("/login", post(login))
+            .route("/broken", post(broken))
+            .route("/inspect", post(inspect))
+            .route("/answer", post(answer))
+            .route("/cookies", post(cookies))
+            .layer(m.layer())
+            .with_state(m.clone());
+        let post_body = |uri: &str, body: &str| {
+            Request::post(uri)
+                .body(Body::from(body.to_owned()))
+                .unwrap()
+        };
+        let (status, _, body) = send(app.clone(), post_body("/login", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        let token = body["access_token"].as_str().unwrap().to_owned();
+
+        // A creation failure: 500, no detail.
+        let (status, _, body) = send(app.clone(), post_body("/broken", "")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.to_string().contains("reserved"), "{body}");
+        assert!(body.to_string().contains("Internal Server Error"), "{body}");
+
+        // A verification failure: the guards' answer, with this manager's key and style.
+        let (status, _, body) = send(app.clone(), post_body("/inspect", &token)).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({ "sub": "1" })));
+        let (status, _, body) = send(app.clone(), post_body("/inspect", "garbage")).await;
+        assert_eq!((status, body), expected_invalid);
+        let (status, _, body) = send(app.clone(), post_body("/answer", "garbage")).await;
+        assert_eq!((status, body), expected_invalid);
+        let guard_app = Router::new()
+            .route("/p", get(|_: JwtRequired| async { "ok" }))
+            .layer(m.layer());
+        let (status, _, body) = send(guard_app, get_with("/p", "garbage")).await;
+        assert_eq!((status, body), expected_invalid);
+
+        let (status, headers, _) = send(app, post_body("/cookies", "")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers.get_all("set-cookie").iter().count() >= 2);
+    }
+}
+
+/// Trap 6: one kind of error answered the application's way in a few lines, the headers
+/// kept, the rest answered by default with the configured message key.
+#[tokio::test]
+async fn one_error_kind_is_overridden_the_rest_keep_their_default() {
+    use jwt_extended::ErrorKind;
+
+    let clock = clock();
+    let m = builder(&clock)
+        .error_message_key("message")
+        .on_error(ErrorKind::Expired, |_err| {
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({ "message": "The token has expired.", "error": "token_expired" }),
+            )
+        })
+        .on_error(ErrorKind::Revoked, |err| {
+            let sub = err.token().and_then(|t| t.subject()).unwrap_or("?");
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({ "message": format!("{sub} logged out") }),
+            )
+        })
+        .blocklist(|token| token.subject() == Some("gone"))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/p", get(|_: JwtRequired| async { "ok" }))
+        .layer(m.layer());
+    let expired = m
+        .access_token(1)
+        .expires_in(jwt_extended::time::Duration::seconds(-5))
+        .create()
+        .unwrap();
+    let (status, headers, body) = send(app.clone(), get_with("/p", &expired)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(
+        body,
+        json!({ "message": "The token has expired.", "error": "token_expired" })
+    );
+    let gone = m.create_access_token("gone").unwrap();
+    let (_, _, body) = send(app.clone(), get_with("/p", &gone)).await;
+    assert_eq!(body, json!({ "message": "gone logged out" }));
+    // The rest: the default answers, under the configured key.
+    let (status, headers, body) =
+        send(app.clone(), Request::get("/p").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    assert_eq!(body, json!({ "message": "Missing Authorization Header" }));
+    let (status, _, body) = send(app, get_with("/p", "a.b")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body, json!({ "message": "Not enough segments" }));
+}

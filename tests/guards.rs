@@ -66,14 +66,14 @@ fn router(manager: &JwtManager) -> Router {
                 let sub = req
                     .extensions()
                     .get::<JwtRequired>()
-                    .map(|j| j.identity().clone());
+                    .map(JwtRequired::identity);
                 axum::Json(json!({ "sub": sub, "method": req.method().as_str() }))
             })
             .options(|req: Request<Body>| async move {
                 let sub = req
                     .extensions()
                     .get::<JwtRequired>()
-                    .map(|j| j.identity().clone());
+                    .map(JwtRequired::identity);
                 axum::Json(json!({ "sub": sub, "method": req.method().as_str() }))
             })
             .route_layer(RequireJwtLayer::access(manager)),

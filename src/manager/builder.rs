@@ -22,13 +22,13 @@ use crate::claims::DecodedToken;
 use crate::clock::{Clock, SystemClock};
 use crate::decode::{DecodeConfig, Verifier};
 use crate::duration::IntoDuration;
-use crate::error::BoxError;
 use crate::error::ConfigError;
+use crate::error::{Answer, BoxError, ErrorKind, JwtError};
 use crate::keys::{Key, KeySet, crypto_provider};
 use crate::locations::{
     CookieOptions, HeaderConfig, JsonConfig, QueryConfig, RequestSettings, TokenLocation,
 };
-use crate::response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+use crate::response::{DefaultErrorResponder, ErrorResponder, ErrorStyle, KindAnswer, KindAnswers};
 use crate::store::RevocationStore;
 use crate::token::{Audience, Issuer, RESERVED};
 
@@ -86,6 +86,7 @@ pub struct JwtManagerBuilder {
     pub(super) error_key: String,
     pub(super) error_style: ErrorStyle,
     pub(super) responder: Option<Arc<dyn ErrorResponder>>,
+    pub(super) answers: Vec<(ErrorKind, Arc<KindAnswer>)>,
     pub(super) user_loader: Option<Arc<dyn ErasedUserLoader>>,
     pub(super) blocklist: Option<Arc<dyn Blocklist>>,
     pub(super) claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
@@ -147,6 +148,7 @@ impl Default for JwtManagerBuilder {
             error_key: "msg".into(),
             error_style: ErrorStyle::Flask,
             responder: None,
+            answers: Vec::new(),
             user_loader: None,
             blocklist: None,
             claims_verifier: None,
@@ -440,6 +442,48 @@ impl JwtManagerBuilder {
         self
     }
 
+    /// Answers one kind of error the application's way and keeps the default answer for
+    /// the rest: Flask-JWT-Extended's `@jwt.expired_token_loader` and the other error loaders.
+    /// The closure gets the error (its [`message()`](JwtError::message), and the verified
+    /// [`token()`](JwtError::token) for expired, revoked, not-fresh and user-lookup errors)
+    /// and returns a status and a JSON body; the response gets `Content-Type:
+    /// application/json` and, on a 401, the `WWW-Authenticate` challenge of the
+    /// [`error_style`](Self::error_style). Every other kind keeps the default answer, with
+    /// the [`error_message_key`](Self::error_message_key) (or the
+    /// [`error_responder`](Self::error_responder), when one is set).
+    ///
+    /// | Flask-JWT-Extended loader | [`ErrorKind`] |
+    /// |---|---|
+    /// | `expired_token_loader` | [`Expired`](ErrorKind::Expired) |
+    /// | `invalid_token_loader` | [`InvalidToken`](ErrorKind::InvalidToken) (and [`WrongTokenType`](ErrorKind::WrongTokenType), which Flask sends there too) |
+    /// | `unauthorized_loader` | [`Missing`](ErrorKind::Missing), [`Csrf`](ErrorKind::Csrf) |
+    /// | `needs_fresh_token_loader` | [`FreshRequired`](ErrorKind::FreshRequired) |
+    /// | `revoked_token_loader` | [`Revoked`](ErrorKind::Revoked) |
+    /// | `user_lookup_error_loader` | [`UserLookup`](ErrorKind::UserLookup) |
+    /// | `token_verification_failed_loader` | [`ClaimsVerification`](ErrorKind::ClaimsVerification) |
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use jwt_extended::{ErrorKind, JwtManager};
+    /// use serde_json::json;
+    ///
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .error_message_key("message")
+    ///     .on_error(ErrorKind::Expired, |_err| {
+    ///         (StatusCode::UNAUTHORIZED, json!({ "message": "The token has expired.", "error": "token_expired" }))
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn on_error<F>(mut self, kind: ErrorKind, answer: F) -> Self
+    where
+        F: Fn(&JwtError) -> (http::StatusCode, serde_json::Value) + Send + Sync + 'static,
+    {
+        self.answers.push((kind, Arc::new(answer)));
+        self
+    }
+
     /// Replaces the default error responses altogether.
     pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
         self.responder = Some(Arc::new(responder));
@@ -603,6 +647,7 @@ impl JwtManagerBuilder {
             additional_claims: self.additional_claims,
             additional_headers: self.additional_headers,
             rotation: self.rotation.is_some(),
+            answer: None,
         };
         let claim = self.identity_claim.as_str();
         if claim.is_empty() || issuer.writes_besides_identity(claim) {
@@ -671,6 +716,18 @@ impl JwtManagerBuilder {
                 self.error_style,
             ))
         });
+        let responder: Arc<dyn ErrorResponder> = if self.answers.is_empty() {
+            responder
+        } else {
+            Arc::new(KindAnswers {
+                answers: self.answers,
+                fallback: responder,
+                style: self.error_style,
+            })
+        };
+        let answering = responder.clone();
+        let answer: Answer = Arc::new(move |e: &JwtError| answering.respond(e));
+        issuer.answer = Some(answer);
         let decode = DecodeConfig {
             identity_claim: issuer.identity_claim.clone(),
             decode_audience: self.decode_audience,

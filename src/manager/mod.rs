@@ -21,6 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http_body_util::Full;
 
 use crate::cache::TokenCache;
 use crate::callbacks::GuardCallbacks;
@@ -29,7 +30,7 @@ use crate::clock::Clock;
 use crate::decode::{Expiry, Now, Verifier};
 use crate::error::JwtError;
 use crate::locations::{RequestSettings, TokenLocation};
-use crate::response::ErrorResponder;
+use crate::response::{ErrorResponder, error_answer};
 use crate::token::{Identity, Issuer, TokenBuilder, TokenPairBuilder};
 
 mod builder;
@@ -168,12 +169,16 @@ impl JwtManager {
         self.inner
             .verifier
             .decode(token, self.now(), Expiry::Enforce)
+            .map_err(|e| self.answered(e))
     }
 
     /// As [`decode_token`](Self::decode_token), but an expired token is returned rather than
     /// refused (FJE's `allow_expired=True`). Every other check still applies.
     pub fn decode_token_allow_expired(&self, token: &str) -> Result<DecodedToken, JwtError> {
-        self.inner.verifier.decode(token, self.now(), Expiry::Allow)
+        self.inner
+            .verifier
+            .decode(token, self.now(), Expiry::Allow)
+            .map_err(|e| self.answered(e))
     }
 
     /// Verifies a token for the guards, through the verified-token cache.
@@ -214,9 +219,18 @@ impl JwtManager {
         &self.inner.requests.order
     }
 
-    /// The response the manager's [`ErrorResponder`] gives `error`.
-    pub fn error_response(&self, error: &JwtError) -> http::Response<Bytes> {
-        self.inner.responder.respond(error)
+    /// The response the manager's [`ErrorResponder`] gives `error`, as the guards answer it;
+    /// a creation failure is a `500 Internal Server Error` without detail (its message is
+    /// logged). The body is `http_body_util::Full<Bytes>`, so the response is usable
+    /// directly in axum (`IntoResponse`) and hyper handlers. In axum, a `JwtError` is itself
+    /// `IntoResponse`, so `?` works in a handler returning `Result<_, JwtError>`.
+    pub fn error_response(&self, error: &JwtError) -> http::Response<Full<Bytes>> {
+        error_answer(error, Some(&*self.inner.responder)).map(Full::new)
+    }
+
+    /// `error`, answered by this manager's error responder when it is turned into a response.
+    pub(crate) fn answered(&self, error: JwtError) -> JwtError {
+        self.inner.issuer.answered(error)
     }
 
     /// Where and how tokens are read from requests.

@@ -247,6 +247,10 @@ impl JwtManager {
         &self,
         refresh: &DecodedToken,
     ) -> Result<TokenPair, JwtError> {
+        self.rotate(refresh).await.map_err(|e| self.answered(e))
+    }
+
+    async fn rotate(&self, refresh: &DecodedToken) -> Result<TokenPair, JwtError> {
         let Some(overlap) = self.inner.revocation.rotation else {
             return Err(JwtError::new(
                 ErrorKind::Misconfigured,
