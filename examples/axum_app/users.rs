@@ -54,7 +54,7 @@ impl Users {
 /// Loads the user of a verified token (the `user_lookup_loader`).
 pub struct UserStore(pub Arc<RwLock<Users>>);
 
-#[async_trait::async_trait]
+#[jwt_extended::async_trait]
 impl UserLoader for UserStore {
     type User = Arc<User>;
 
