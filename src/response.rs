@@ -53,7 +53,11 @@ impl<B: From<Bytes>> From<JwtError> for Response<B> {
     }
 }
 
-/// Turns a [`JwtError`] into the response sent to the client.
+/// Turns a [`JwtError`] into the response sent to the client: every answer at once.
+///
+/// To change the answer to one kind of error and keep the default for the rest (Flask's
+/// `@jwt.expired_token_loader` and the other error loaders), use
+/// [`JwtManagerBuilder::on_error`](crate::JwtManagerBuilder::on_error) instead.
 ///
 /// Implemented by closures `Fn(&JwtError) -> http::Response<Bytes>`; the default is
 /// [`DefaultErrorResponder`].
