@@ -263,6 +263,22 @@ async fn hyper_handlers_run_guards_in_one_line() {
     let (status, _, body) = call("/access", Some(refresh)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body, r#"{"msg":"Only non-refresh tokens are allowed"}"#);
+
+    // Creation and verification errors convert the same way, the former without detail.
+    let err = manager
+        .access_token(1)
+        .claim("jti", "x")
+        .create()
+        .unwrap_err();
+    let res = Response::<Full<Bytes>>::from(err);
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], br#"{"msg":"Internal Server Error"}"#);
+    let err = manager.decode_token("a.b").unwrap_err();
+    let res = Response::<Full<Bytes>>::from(err);
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], br#"{"msg":"Not enough segments"}"#);
 }
 
 /// Trap 4: Flask's loaders as closures, without annotations; `additional_claims` returns

@@ -145,7 +145,9 @@ impl RequireJwtLayer {
         self
     }
 
-    /// Skips the revocation check (`skip_revocation_check=True`).
+    /// Skips the revocation check (`skip_revocation_check=True`). A guard (extractor)
+    /// behind the layer still checks revocation, as it asks for it: skipping is never
+    /// passed on.
     pub fn skip_revocation_check(mut self) -> Self {
         self.requirement.skip_revocation = true;
         self
