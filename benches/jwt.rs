@@ -27,7 +27,7 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group};
 use jsonwebtoken::{DecodingKey, Validation};
 use jwt_extended::store::MemoryStore;
-use jwt_extended::{Algorithm, Issuer, JwtManager, JwtRequired, Key, NoClaims};
+use jwt_extended::{Algorithm, Issuer, JwtManager, JwtRequired, Key};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 const SECRET: &str = "a-benchmark-secret-of-at-least-32-bytes!!";
@@ -147,7 +147,7 @@ fn tower_guarded(
     ServiceBuilder::new()
         .layer(manager.layer())
         .service_fn(|mut req: Request<Body>| async move {
-            let status = match JwtRequired::<NoClaims>::from_request(&mut req).await {
+            let status = match JwtRequired::from_request(&mut req).await {
                 Ok(jwt) if jwt.subject().is_some() => StatusCode::OK,
                 Ok(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 Err(rejection) => rejection.into_response().status(),

@@ -27,7 +27,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::service::TowerToHyperService;
 use jwt_extended::{
-    BoxError, JwtLayer, JwtManager, JwtRequired, NoClaims, OptionalJwt, RequireJwtLayer,
+    BoxError, JwtLayer, JwtManager, JwtRejection, JwtRequired, OptionalJwt, RequireJwtLayer,
 };
 use serde_json::json;
 use tower::{ServiceBuilder, ServiceExt};
@@ -56,14 +56,24 @@ async fn protected(req: Request<RequestBody>) -> Result<Response<Full<Bytes>>, I
     let who = req
         .extensions()
         .get::<JwtRequired>()
-        .map(|jwt| jwt.identity().clone());
+        .map(JwtRequired::identity);
     let body = json!({ "logged_in_as": who }).to_string();
     Ok(Response::new(Full::new(Bytes::from(body))))
 }
 
+/// The function form of a guard: `?` answers a rejection (the caller turns it into the
+/// response with `Response::from`).
+async fn optional(mut req: Request<RequestBody>) -> Result<Response<Body>, JwtRejection> {
+    let jwt = OptionalJwt::from_request(&mut req).await?;
+    Ok(json(
+        StatusCode::OK,
+        json!({ "logged_in_as": jwt.identity() }),
+    ))
+}
+
 async fn route(
     manager: JwtManager,
-    mut req: Request<RequestBody>,
+    req: Request<RequestBody>,
 ) -> Result<Response<Body>, Infallible> {
     Ok(match (req.method().clone(), req.uri().path()) {
         // The route-layer form: the request reaches `protected` only with a valid token.
@@ -75,13 +85,12 @@ async fn route(
             res.map(BodyExt::boxed)
         }
         // The function form of a guard.
-        (Method::GET, "/optional") => match OptionalJwt::<NoClaims>::from_request(&mut req).await {
-            Ok(jwt) => json(StatusCode::OK, json!({ "logged_in_as": jwt.identity() })),
-            Err(rejection) => rejection.into_response().map(|b| Full::new(b).boxed()),
-        },
+        (Method::GET, "/optional") => optional(req).await.unwrap_or_else(|rejection| {
+            Response::<Full<Bytes>>::from(rejection).map(BodyExt::boxed)
+        }),
         (Method::POST, "/login") => match manager.access_token("demo").fresh(true).create() {
             Ok(token) => json(StatusCode::OK, json!({ "access_token": token })),
-            Err(e) => manager.error_response(&e).map(|b| Full::new(b).boxed()),
+            Err(e) => manager.error_response(&e).map(BodyExt::boxed),
         },
         (Method::GET, "/open") => json(StatusCode::OK, json!({ "ok": true })),
         _ => json(StatusCode::NOT_FOUND, json!({ "msg": "Not found" })),

@@ -8,6 +8,113 @@ use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+/// The identity claim of a verified token (`get_jwt_identity()`), borrowed from it.
+///
+/// It prints as Flask prints the identity in an f-string: a string without quotes
+/// (`Hello user 1!`), any other JSON value as JSON. It compares with strings, serializes as
+/// its JSON value (so `json!({"logged_in_as": jwt.identity()})` works), creates new tokens
+/// for the same identity (it is an [`Identity`](crate::Identity)), and dereferences to the
+/// [`serde_json::Value`].
+///
+/// ```
+/// use jwt_extended::JwtManager;
+///
+/// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+/// let decoded = manager.decode_token(&manager.create_access_token(1)?)?;
+/// let user = decoded.identity();
+/// assert_eq!(format!("Hello user {}!", user), "Hello user 1!");
+/// assert_eq!(user, "1");
+/// assert_eq!(user.as_value(), &serde_json::json!("1"));
+/// assert_eq!(serde_json::json!({ "logged_in_as": user }), serde_json::json!({ "logged_in_as": "1" }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct IdentityRef<'a>(&'a Value);
+
+impl<'a> IdentityRef<'a> {
+    /// The identity claim's JSON value.
+    pub fn as_value(&self) -> &'a Value {
+        self.0
+    }
+
+    /// The identity when it is a string (always, unless `verify_sub` is off or the identity
+    /// claim is not `sub`).
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.0.as_str()
+    }
+}
+
+impl std::ops::Deref for IdentityRef<'_> {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        self.0
+    }
+}
+
+impl fmt::Display for IdentityRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::String(s) => f.write_str(s),
+            other => fmt::Display::fmt(other, f),
+        }
+    }
+}
+
+impl fmt::Debug for IdentityRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl serde::Serialize for IdentityRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl PartialEq for IdentityRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl PartialEq<str> for IdentityRef<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for IdentityRef<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for IdentityRef<'_> {
+    fn eq(&self, other: &String) -> bool {
+        self.0 == other.as_str()
+    }
+}
+
+impl PartialEq<Value> for IdentityRef<'_> {
+    fn eq(&self, other: &Value) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&Value> for IdentityRef<'_> {
+    fn eq(&self, other: &&Value) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<IdentityRef<'_>> for Value {
+    fn from(identity: IdentityRef<'_>) -> Value {
+        identity.0.clone()
+    }
+}
+
 /// The `type` claim of a token.
 ///
 /// As in Flask-JWT-Extended, a missing `type` is an access token, and an unknown type
@@ -177,10 +284,12 @@ impl DecodedToken {
         T::deserialize(&self.claims)
     }
 
-    /// The identity claim (`sub` unless configured otherwise). It is always present in a
-    /// verified token; it is a string unless `verify_sub` was turned off.
-    pub fn identity(&self) -> &Value {
-        self.find(&self.identity_claim).unwrap_or(&Value::Null)
+    /// The identity claim (`sub` unless configured otherwise): Flask-JWT-Extended's
+    /// `get_jwt_identity()`. It is always present in a verified token; it is a string unless
+    /// `verify_sub` was turned off. It prints as Flask prints it (`1`, not `"1"`); the JSON
+    /// value is [`as_value`](IdentityRef::as_value).
+    pub fn identity(&self) -> IdentityRef<'_> {
+        IdentityRef(self.find(&self.identity_claim).unwrap_or(&Value::Null))
     }
 
     /// The identity claim when it is a string.

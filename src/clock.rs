@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::duration::IntoDuration;
+
 /// A source of the current time, as a duration since the Unix epoch.
 ///
 /// The manager reads the time through this trait, so tests can move time by hand with
@@ -55,14 +57,15 @@ impl MockClock {
     }
 
     /// Sets the time (saturating at about year 2554).
-    pub fn set(&self, since_epoch: Duration) {
+    pub fn set(&self, since_epoch: impl IntoDuration) {
+        let since_epoch = since_epoch.into_std_duration();
         let nanos = u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX);
         self.nanos.store(nanos, Ordering::SeqCst);
     }
 
     /// Moves the time forward.
-    pub fn advance(&self, by: Duration) {
-        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+    pub fn advance(&self, by: impl IntoDuration) {
+        let by = u64::try_from(by.into_std_duration().as_nanos()).unwrap_or(u64::MAX);
         let _ = self
             .nanos
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
@@ -71,8 +74,8 @@ impl MockClock {
     }
 
     /// Moves the time backward (saturating at the epoch).
-    pub fn rewind(&self, by: Duration) {
-        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+    pub fn rewind(&self, by: impl IntoDuration) {
+        let by = u64::try_from(by.into_std_duration().as_nanos()).unwrap_or(u64::MAX);
         let _ = self
             .nanos
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {

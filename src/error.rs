@@ -5,12 +5,17 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::StatusCode;
 
 use crate::claims::DecodedToken;
 
 /// A boxed error from an application callback or a store backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How the manager that produced an error answers it (its `ErrorResponder`, erased here so
+/// that this module depends on nothing above it).
+pub(crate) type Answer = Arc<dyn Fn(&JwtError) -> http::Response<Bytes> + Send + Sync>;
 
 /// Why a token or a request was rejected, or why a token could not be created.
 ///
@@ -40,6 +45,7 @@ struct Inner {
     message: Cow<'static, str>,
     token: Option<Arc<DecodedToken>>,
     source: Option<BoxError>,
+    answer: Option<Answer>,
 }
 
 /// The kind of a [`JwtError`]; each kind maps to one of Flask-JWT-Extended's error
@@ -108,6 +114,7 @@ impl JwtError {
                 message: message.into(),
                 token: None,
                 source: None,
+                answer: None,
             }),
         }
     }
@@ -124,6 +131,18 @@ impl JwtError {
     pub(crate) fn with_token(mut self, token: Arc<DecodedToken>) -> Self {
         self.inner.token = Some(token);
         self
+    }
+
+    /// Remembers how the manager that produced this error answers it, for
+    /// [`response`](Self::response).
+    pub(crate) fn answered_by(mut self, answer: &Answer) -> Self {
+        self.inner.answer = Some(answer.clone());
+        self
+    }
+
+    /// The answer of the manager that produced this error, if one did.
+    pub(crate) fn answer(&self) -> Option<&Answer> {
+        self.inner.answer.as_ref()
     }
 
     /// Attaches the underlying cause (kept for logs; never part of the message).
@@ -219,9 +238,11 @@ impl std::error::Error for JwtError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// No key was configured.
+    /// No key was configured: neither a secret (`JWT_SECRET_KEY` or
+    /// [`secret`](crate::JwtManagerBuilder::secret)) for HS*, nor a public key (with a private
+    /// one to sign) for RS*, PS*, ES* and EdDSA.
     #[error(
-        "no key configured: set a secret (HS*) or a private and public key (RS*, PS*, ES*, EdDSA)"
+        "no key configured: set the JWT_SECRET_KEY environment variable (or call .secret()) for HS256/384/512, or JWT_PRIVATE_KEY and JWT_PUBLIC_KEY (or .private_key_pem() and .public_key_pem()) for RS*, PS*, ES* and EdDSA"
     )]
     MissingKey,
     /// The HMAC secret is shorter than the algorithm's hash (RFC 7518 §3.2).

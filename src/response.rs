@@ -11,7 +11,53 @@ use http::{HeaderValue, Response, StatusCode};
 
 use crate::error::{ErrorKind, JwtError};
 
-/// Turns a [`JwtError`] into the response sent to the client.
+/// The HTTP answer to `error` outside a guard (`JwtManager::error_response`, `IntoResponse`,
+/// `Response::from`): from the responder of the manager that produced it, or the default
+/// one. A creation or configuration failure is a `500` that tells the client nothing more
+/// (`Internal Server Error`); its message is logged instead.
+pub(crate) fn error_answer(
+    error: &JwtError,
+    responder: Option<&dyn ErrorResponder>,
+) -> Response<Bytes> {
+    let internal = matches!(
+        error.kind(),
+        ErrorKind::TokenCreation | ErrorKind::Misconfigured
+    );
+    let public;
+    let shown = if internal {
+        tracing::error!(
+            target: "jwt_extended::error",
+            kind = ?error.kind(),
+            "{}",
+            error.message()
+        );
+        public = JwtError::new(error.kind(), "Internal Server Error");
+        &public
+    } else {
+        error
+    };
+    match (responder, error.answer()) {
+        (Some(r), _) => r.respond(shown),
+        (None, Some(answer)) => answer(shown),
+        (None, None) => DefaultErrorResponder::default().respond(shown),
+    }
+}
+
+/// The error's answer, as the guards give it (see
+/// [`JwtManager::error_response`](crate::JwtManager::error_response)), for any body made
+/// from [`Bytes`]: `Response::from(error)` in a hyper handler. A creation failure is a
+/// `500 Internal Server Error` without detail.
+impl<B: From<Bytes>> From<JwtError> for Response<B> {
+    fn from(error: JwtError) -> Self {
+        error_answer(&error, None).map(B::from)
+    }
+}
+
+/// Turns a [`JwtError`] into the response sent to the client: every answer at once.
+///
+/// To change the answer to one kind of error and keep the default for the rest (Flask's
+/// `@jwt.expired_token_loader` and the other error loaders), use
+/// [`JwtManagerBuilder::on_error`](crate::JwtManagerBuilder::on_error) instead.
 ///
 /// Implemented by closures `Fn(&JwtError) -> http::Response<Bytes>`; the default is
 /// [`DefaultErrorResponder`].
@@ -129,30 +175,64 @@ impl ErrorResponder for DefaultErrorResponder {
             self.key.to_string(),
             serde_json::Value::String(error.message().to_owned()),
         );
-        let body = serde_json::to_vec(&body).unwrap_or_default();
-        let mut res = Response::new(Bytes::from(body));
-        *res.status_mut() = status;
-        res.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let challenge = match (self.style, status) {
-            (ErrorStyle::Flask, StatusCode::UNAUTHORIZED) => {
-                Some(HeaderValue::from_static("Bearer"))
-            }
-            (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) if error.is_missing() => {
-                Some(HeaderValue::from_static("Bearer"))
-            }
-            (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) => {
-                Some(challenge("invalid_token", error.message()))
-            }
-            (ErrorStyle::Rfc6750, StatusCode::FORBIDDEN) => {
-                Some(challenge("insufficient_scope", error.message()))
-            }
-            _ => None,
-        };
-        if let Some(value) = challenge {
-            res.headers_mut().insert(WWW_AUTHENTICATE, value);
+        json_answer(status, &body, self.style, error)
+    }
+}
+
+/// A JSON error answer: the body, `Content-Type: application/json`, and the
+/// `WWW-Authenticate` challenge of `style` for `status`.
+fn json_answer(
+    status: StatusCode,
+    body: &impl serde::Serialize,
+    style: ErrorStyle,
+    error: &JwtError,
+) -> Response<Bytes> {
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    let mut res = Response::new(Bytes::from(body));
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let challenge = match (style, status) {
+        (ErrorStyle::Flask, StatusCode::UNAUTHORIZED) => Some(HeaderValue::from_static("Bearer")),
+        (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) if error.is_missing() => {
+            Some(HeaderValue::from_static("Bearer"))
         }
-        res
+        (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) => {
+            Some(challenge("invalid_token", error.message()))
+        }
+        (ErrorStyle::Rfc6750, StatusCode::FORBIDDEN) => {
+            Some(challenge("insufficient_scope", error.message()))
+        }
+        _ => None,
+    };
+    if let Some(value) = challenge {
+        res.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    res
+}
+
+/// An application's answer for one [`ErrorKind`]
+/// ([`JwtManagerBuilder::on_error`](crate::JwtManagerBuilder::on_error)): a status and a JSON
+/// body.
+pub(crate) type KindAnswer = dyn Fn(&JwtError) -> (StatusCode, serde_json::Value) + Send + Sync;
+
+/// The application's answers for some kinds of error over the responder for the rest.
+pub(crate) struct KindAnswers {
+    pub(crate) answers: Vec<(ErrorKind, Arc<KindAnswer>)>,
+    pub(crate) fallback: Arc<dyn ErrorResponder>,
+    pub(crate) style: ErrorStyle,
+}
+
+impl ErrorResponder for KindAnswers {
+    fn respond(&self, error: &JwtError) -> Response<Bytes> {
+        // The last answer given for a kind wins.
+        match self.answers.iter().rev().find(|(k, _)| *k == error.kind()) {
+            Some((_, answer)) => {
+                let (status, body) = answer(error);
+                json_answer(status, &body, self.style, error)
+            }
+            None => self.fallback.respond(error),
+        }
     }
 }
 

@@ -18,10 +18,11 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::callbacks::{AdditionalClaims, AdditionalHeaders};
-use crate::claims::{DecodedToken, Freshness, TokenType};
+use crate::callbacks::ObjectLoader;
+use crate::claims::{DecodedToken, Freshness, IdentityRef, TokenType};
 use crate::clock::Clock;
-use crate::error::JwtError;
+use crate::duration::IntoDuration;
+use crate::error::{Answer, JwtError};
 use crate::keys::SignKey;
 
 /// Turns the application's user (or id) into the identity claim (`sub`): Flask-JWT-Extended's
@@ -29,6 +30,25 @@ use crate::keys::SignKey;
 ///
 /// Implemented for strings, integers, UUIDs and JSON values; implement it for your user
 /// type to pass the user itself to [`JwtManager::create_access_token`](crate::JwtManager::create_access_token).
+///
+/// The identity claim is written as a string, which is what Flask-JWT-Extended (and this
+/// crate) require of `sub` when verifying: an integer goes in as its decimal form
+/// (`create_access_token(42)` writes `"sub": "42"`), a boolean as `"true"` / `"false"`. A
+/// JSON `null`, array or object cannot be a `sub`: creating the token fails with a
+/// [`JwtError`] (it is kept as it is only under a custom
+/// [`identity_claim`](crate::JwtManagerBuilder::identity_claim) or with
+/// [`verify_sub(false)`](crate::JwtManagerBuilder::verify_sub)). A manager never issues a
+/// token it would refuse.
+///
+/// ```
+/// use jwt_extended::JwtManager;
+///
+/// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+/// let token = manager.create_access_token(42)?; // Flask: create_access_token(identity=user.id)
+/// let decoded = manager.decode_token(&token)?;
+/// assert_eq!(decoded.subject(), Some("42"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// ```
 /// use jwt_extended::{Identity, JwtManager};
@@ -78,22 +98,31 @@ impl Identity for Value {
     }
 }
 
+impl Identity for IdentityRef<'_> {
+    fn identity(&self) -> Value {
+        self.as_value().clone()
+    }
+}
+
 impl Identity for uuid::Uuid {
     fn identity(&self) -> Value {
         Value::String(self.to_string())
     }
 }
 
+/// Integers go into the identity claim as their decimal string: `sub` must be a string.
 macro_rules! int_identity {
     ($($t:ty),*) => {$(
         impl Identity for $t {
             fn identity(&self) -> Value {
-                Value::from(*self)
+                Value::String(self.to_string())
             }
         }
     )*};
 }
-int_identity!(i32, i64, u32, u64);
+int_identity!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
+);
 
 /// What new tokens are made from: the creation settings, the signing key, the clock and the
 /// loaders. Owned by the manager; builders borrow it.
@@ -106,13 +135,17 @@ pub(crate) struct Issuer {
     pub(crate) encode_issuer: Option<String>,
     pub(crate) csrf_protect: bool,
     pub(crate) require_exp: bool,
+    /// The verifier requires `sub` to be a string (`JWT_VERIFY_SUB`).
+    pub(crate) verify_sub: bool,
     /// `None` for a verification-only manager.
     pub(crate) signer: Option<SignKey>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) additional_claims: Option<Arc<dyn AdditionalClaims>>,
-    pub(crate) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    pub(crate) additional_claims: Option<Arc<dyn ObjectLoader>>,
+    pub(crate) additional_headers: Option<Arc<dyn ObjectLoader>>,
     /// Refresh rotation is on: token pairs carry a rotation `family`.
     pub(crate) rotation: bool,
+    /// How the manager answers errors, attached to creation errors.
+    pub(crate) answer: Option<Answer>,
 }
 
 /// Claims the crate always writes itself.
@@ -144,24 +177,57 @@ impl Issuer {
             || (name == "iss" && self.encode_issuer.is_some())
     }
 
+    /// The identity claim's value for `identity`: a string, as the verifier requires of
+    /// `sub` (numbers and booleans become their text). Other JSON values are kept only when
+    /// the verifier would accept them (a custom identity claim, or `verify_sub(false)`): a
+    /// manager never issues a token it refuses itself.
+    fn identity_claim_value(&self, identity: Value) -> Result<Value, JwtError> {
+        match identity {
+            Value::String(_) => Ok(identity),
+            Value::Number(n) => Ok(Value::String(n.to_string())),
+            Value::Bool(b) => Ok(Value::String(b.to_string())),
+            other if &*self.identity_claim != "sub" || !self.verify_sub => Ok(other),
+            other => Err(JwtError::creation(format!(
+                "the identity must be a string or a number, not {}: `sub` must be a string (implement Identity to return the user's id)",
+                json_kind(&other)
+            ))),
+        }
+    }
+
+    /// `error`, answered by the manager's error responder.
+    pub(crate) fn answered(&self, error: JwtError) -> JwtError {
+        match &self.answer {
+            Some(answer) => error.answered_by(answer),
+            None => error,
+        }
+    }
+
     /// A builder for a new token of `token_type`.
     pub(crate) fn token(&self, identity: Value, token_type: TokenType) -> TokenBuilder<'_> {
+        let (identity, error) = match self.identity_claim_value(identity) {
+            Ok(v) => (v, None),
+            Err(e) => (Value::Null, Some(e)),
+        };
         TokenBuilder {
             issuer: self,
             draft: Draft::new(identity, token_type),
-            error: None,
+            error,
         }
     }
 
     /// A builder for an access and a refresh token issued together.
     pub(crate) fn pair(&self, identity: Value) -> TokenPairBuilder<'_> {
+        let (identity, error) = match self.identity_claim_value(identity) {
+            Ok(v) => (v, None),
+            Err(e) => (Value::Null, Some(e)),
+        };
         TokenPairBuilder {
             issuer: self,
             identity,
             fresh: false,
             claims: Map::new(),
             family: None,
-            error: None,
+            error,
         }
     }
 
@@ -180,7 +246,7 @@ impl Issuer {
     /// A new token for the same identity with the same application claims (and the crate's
     /// `pair`/`family` claims) as `token`.
     pub(crate) fn reissue(&self, token: &DecodedToken, token_type: TokenType) -> TokenBuilder<'_> {
-        let mut builder = self.token(token.identity().clone(), token_type);
+        let mut builder = self.token(token.identity().as_value().clone(), token_type);
         for (name, value) in self.application_claims(token) {
             builder.draft.claims.insert(name.clone(), value.clone());
         }
@@ -217,7 +283,7 @@ impl Issuer {
         )?;
 
         let mut extras = match &self.additional_claims {
-            Some(loader) if loaders == Loaders::Run => loader.additional_claims(&draft.identity),
+            Some(loader) if loaders == Loaders::Run => loader.load(&draft.identity)?,
             _ => Map::new(),
         };
         extras.extend(draft.claims);
@@ -349,7 +415,7 @@ impl Issuer {
             header.insert("kid".into(), Value::String(kid.clone()));
         }
         let mut extra_headers = match &self.additional_headers {
-            Some(loader) if loaders == Loaders::Run => loader.additional_headers(identity),
+            Some(loader) if loaders == Loaders::Run => loader.load(identity)?,
             _ => Map::new(),
         };
         extra_headers.extend(headers);
@@ -365,6 +431,18 @@ impl Issuer {
             header.insert(name, value);
         }
         Ok(header)
+    }
+}
+
+/// The name of a JSON value's type, for error messages (never the value itself).
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -489,8 +567,8 @@ impl TokenBuilder<'_> {
 
     /// Makes an access token fresh for `duration` from now: the `fresh` claim is the float
     /// timestamp `now + duration`, as Flask-JWT-Extended writes it for a `timedelta`.
-    pub fn fresh_for(mut self, duration: Duration) -> Self {
-        self.draft.fresh = Some(Fresh::For(duration));
+    pub fn fresh_for(mut self, duration: impl IntoDuration) -> Self {
+        self.draft.fresh = Some(Fresh::For(duration.into_time_duration()));
         self
     }
 
@@ -502,8 +580,8 @@ impl TokenBuilder<'_> {
 
     /// Overrides the configured expiry for this token (a negative duration makes an
     /// already expired token, which tests find useful).
-    pub fn expires_in(mut self, duration: Duration) -> Self {
-        self.draft.expires = Expires::In(duration);
+    pub fn expires_in(mut self, duration: impl IntoDuration) -> Self {
+        self.draft.expires = Expires::In(duration.into_time_duration());
         self
     }
 
@@ -557,16 +635,19 @@ impl TokenBuilder<'_> {
 
     /// Signs the token.
     pub fn create(self) -> Result<String, JwtError> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        self.issuer.sign(self.draft, Loaders::Run)
+        let issuer = self.issuer;
+        let result = match self.error {
+            Some(e) => Err(e),
+            None => issuer.sign(self.draft, Loaders::Run),
+        };
+        result.map_err(|e| issuer.answered(e))
     }
 }
 
 /// An access token and a refresh token issued together (sharing a `pair` id, and a rotation
-/// `family` when refresh rotation is on).
-#[derive(Clone, PartialEq, Eq)]
+/// `family` when refresh rotation is on). Serializes as the JSON a login route answers with,
+/// `{"access_token": "...", "refresh_token": "..."}` (`Json(pair)` in axum).
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct TokenPair {
     /// The access token.
     pub access_token: String,
@@ -622,7 +703,7 @@ impl TokenPairBuilder<'_> {
     /// Signs both tokens.
     pub fn create(self) -> Result<TokenPair, JwtError> {
         if let Some(e) = self.error {
-            return Err(e);
+            return Err(self.issuer.answered(e));
         }
         let issuer = self.issuer;
         let pair = Value::String(uuid::Uuid::new_v4().to_string());

@@ -243,6 +243,14 @@ fn flask_verifies_our_tokens() {
         &m,
     );
     push(
+        "int_identity",
+        m.create_access_token(42).unwrap(),
+        secret.into(),
+        "HS256",
+        "ok",
+        &m,
+    );
+    push(
         "refresh",
         m.create_refresh_token("alice").unwrap(),
         secret.into(),
@@ -317,7 +325,7 @@ fn flask_verifies_our_tokens() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 9, "{text}");
+    assert_eq!(lines.len(), 10, "{text}");
     for line in &lines {
         assert_eq!(line["match"], json!(true), "{line}");
     }

@@ -47,7 +47,7 @@ fn router(manager: &JwtManager) -> Router {
         .route(
             "/option",
             get(|j: Option<JwtRequired>| async move {
-                axum::Json(json!({ "sub": j.map(|j| j.identity().clone()) }))
+                axum::Json(json!({ "sub": j.map(|j| j.identity().as_value().clone()) }))
             }),
         )
         .route(
@@ -66,14 +66,14 @@ fn router(manager: &JwtManager) -> Router {
                 let sub = req
                     .extensions()
                     .get::<JwtRequired>()
-                    .map(|j| j.identity().clone());
+                    .map(JwtRequired::identity);
                 axum::Json(json!({ "sub": sub, "method": req.method().as_str() }))
             })
             .options(|req: Request<Body>| async move {
                 let sub = req
                     .extensions()
                     .get::<JwtRequired>()
-                    .map(|j| j.identity().clone());
+                    .map(JwtRequired::identity);
                 axum::Json(json!({ "sub": sub, "method": req.method().as_str() }))
             })
             .route_layer(RequireJwtLayer::access(manager)),
@@ -596,7 +596,10 @@ async fn failing_stores_fail_closed_with_503() {
     let clock = clock();
     for m in [
         builder(&clock).user_loader(FailingLookup).build().unwrap(),
-        builder(&clock).blocklist(FailingBlocklist).build().unwrap(),
+        builder(&clock)
+            .blocklist_loader(FailingBlocklist)
+            .build()
+            .unwrap(),
     ] {
         let t = m.create_access_token("a").unwrap();
         let (s, _, b) = call(&router(&m), get_with("/protected", Some(&bearer(&t)))).await;

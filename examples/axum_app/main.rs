@@ -96,7 +96,7 @@ fn msg(status: StatusCode, text: &str) -> Response {
 }
 
 fn error(manager: &JwtManager, e: &JwtError) -> Response {
-    manager.error_response(e).map(axum::body::Body::from)
+    manager.error_response(e).into_response()
 }
 
 /// The routes and the layers every request goes through.

@@ -56,7 +56,7 @@ impl Users {
 /// issuer (`JWT_OIDC_ISSUER`, the second field) come from their token's claims.
 pub struct UserStore(pub Arc<RwLock<Users>>, pub Option<String>);
 
-#[async_trait::async_trait]
+#[jwt_extended::async_trait]
 impl UserLoader for UserStore {
     type User = Arc<User>;
 

@@ -41,9 +41,8 @@ use std::sync::Arc;
 
 use http::{Request, request::Parts};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::claims::DecodedToken;
+use crate::claims::{DecodedToken, IdentityRef};
 use crate::error::{ErrorKind, JwtError};
 use crate::locations::TokenLocation;
 
@@ -118,8 +117,10 @@ macro_rules! guard {
                 &self.verified.token
             }
 
-            /// The identity claim (`get_jwt_identity()`).
-            pub fn identity(&self) -> &Value {
+            /// The identity claim (`get_jwt_identity()`). It prints as Flask prints it
+            /// (`format!("Hello user {}!", jwt.identity())` gives `Hello user 1!`); its JSON
+            /// value is [`as_value`](IdentityRef::as_value).
+            pub fn identity(&self) -> IdentityRef<'_> {
                 self.verified.token.identity()
             }
 
@@ -169,19 +170,35 @@ macro_rules! guard {
             }
         }
 
+        impl $name {
+            /// Runs the guard on request parts (the function form of the extractor).
+            /// For typed claims, [`from_parts_typed`](Self::from_parts_typed).
+            pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
+                Self::from_parts_typed(parts).await
+            }
+
+            /// Runs the guard on a request, as in a plain hyper handler; `?` turns a
+            /// rejection into its response (see [`JwtRejection`]). For typed claims,
+            /// [`from_request_typed`](Self::from_request_typed).
+            pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+                Self::from_request_typed(req).await
+            }
+        }
+
         impl<C: DeserializeOwned> $name<C> {
             pub(crate) fn from_verified(verified: Arc<Verified>) -> Result<Self, Rejection> {
                 let claims = typed_claims(&verified)?;
                 Ok(Self { verified, claims })
             }
 
-            /// Runs the guard on request parts (the function form of the extractor).
-            pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
+            /// Runs the guard on request parts, with the claims deserialized into `C`
+            #[doc = concat!("(`", stringify!($name), "::<MyClaims>::from_parts_typed(&mut parts)`).")]
+            pub async fn from_parts_typed(parts: &mut Parts) -> Result<Self, JwtRejection> {
                 Self::run(parts).await.map_err(Rejection::into_logged)
             }
 
-            /// Runs the guard on a request.
-            pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+            /// Runs the guard on a request, with the claims deserialized into `C`.
+            pub async fn from_request_typed<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
                 Self::run(req).await.map_err(Rejection::into_logged)
             }
 
@@ -312,7 +329,7 @@ impl<C: fmt::Debug> fmt::Debug for OptionalJwt<C> {
 
 impl<C> OptionalJwt<C> {
     /// The identity claim, if a token was sent.
-    pub fn identity(&self) -> Option<&Value> {
+    pub fn identity(&self) -> Option<IdentityRef<'_>> {
         self.0.as_ref().map(JwtRequired::identity)
     }
 
@@ -327,14 +344,28 @@ impl<C> OptionalJwt<C> {
     }
 }
 
-impl<C: DeserializeOwned> OptionalJwt<C> {
-    /// Runs the guard on request parts.
+impl OptionalJwt {
+    /// Runs the guard on request parts. For typed claims,
+    /// [`from_parts_typed`](Self::from_parts_typed).
     pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
+        Self::from_parts_typed(parts).await
+    }
+
+    /// Runs the guard on a request. For typed claims,
+    /// [`from_request_typed`](Self::from_request_typed).
+    pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+        Self::from_request_typed(req).await
+    }
+}
+
+impl<C: DeserializeOwned> OptionalJwt<C> {
+    /// Runs the guard on request parts, with the claims deserialized into `C`.
+    pub async fn from_parts_typed(parts: &mut Parts) -> Result<Self, JwtRejection> {
         Self::run(parts).await.map_err(Rejection::into_logged)
     }
 
-    /// Runs the guard on a request.
-    pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+    /// Runs the guard on a request, with the claims deserialized into `C`.
+    pub async fn from_request_typed<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
         Self::run(req).await.map_err(Rejection::into_logged)
     }
 
@@ -382,6 +413,15 @@ impl<U: Clone + Send + Sync + 'static> CurrentUser<U> {
             .map_err(Rejection::into_logged)
     }
 
+    /// Runs the guard on a request (`let CurrentUser(user): CurrentUser<User> =
+    /// CurrentUser::from_request(&mut req).await?;`).
+    pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
+        Self::run(req, false)
+            .await
+            .and_then(|u| u.ok_or_else(|| options_without_token(req)))
+            .map_err(Rejection::into_logged)
+    }
+
     pub(crate) async fn run<H: RequestHead>(
         head: &mut H,
         optional: bool,
@@ -417,7 +457,7 @@ mod tests {
 
     #[test]
     fn no_claims_accepts_anything() {
-        let map: serde_json::Map<String, Value> =
+        let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(r#"{"a": [1, {"b": null}], "c": "d"}"#).unwrap();
         assert_eq!(NoClaims::deserialize(&map).unwrap(), NoClaims);
     }

@@ -33,10 +33,45 @@ impl Rejection {
 }
 
 /// Why a guard refused a request. Turn it into a response with
-/// [`into_response`](Self::into_response) (in axum, it is `IntoResponse`).
+/// [`into_response`](Self::into_response); in axum it is `IntoResponse`, and any
+/// `http::Response<B>` whose body is made from [`Bytes`] (`Full<Bytes>`, axum's `Body`, ...)
+/// converts from it with `From`.
 ///
 /// The response comes from the manager's [`ErrorResponder`]: Flask-JWT-Extended's statuses
 /// and `{"msg": ...}` bodies by default.
+///
+/// In a plain hyper handler, run the guard with `?` and turn the error into its response
+/// once, where the handler is called:
+///
+/// ```
+/// use std::convert::Infallible;
+/// use bytes::Bytes;
+/// use http::{Request, Response};
+/// use http_body_util::Full;
+/// use jwt_extended::{JwtLayer, JwtManager, JwtRejection, JwtRequired};
+/// use tower::{ServiceBuilder, ServiceExt};
+///
+/// async fn protected(mut req: Request<Full<Bytes>>) -> Result<Response<Full<Bytes>>, JwtRejection> {
+///     let user = JwtRequired::from_request(&mut req).await?; // the one line
+///     Ok(Response::new(Full::from(format!("Hello user {}!", user.identity()))))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+/// let svc = ServiceBuilder::new()
+///     .layer(JwtLayer::new(manager.clone()))
+///     .service_fn(|req| async { Ok::<_, Infallible>(protected(req).await.unwrap_or_else(Response::from)) });
+///
+/// let token = manager.create_access_token(1)?;
+/// let req = Request::get("/").header("authorization", format!("Bearer {token}")).body(Full::default())?;
+/// assert_eq!(svc.clone().oneshot(req).await?.status(), 200);
+/// let res = svc.oneshot(Request::get("/").body(Full::default())?).await?;
+/// assert_eq!(res.status(), 401);
+/// assert_eq!(res.headers()["www-authenticate"], "Bearer");
+/// # Ok(())
+/// # }
+/// ```
 pub struct JwtRejection {
     error: JwtError,
     responder: Option<Arc<dyn ErrorResponder>>,
@@ -93,5 +128,14 @@ impl fmt::Display for JwtRejection {
 impl std::error::Error for JwtRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.error)
+    }
+}
+
+/// The rejection's response, for any body made from [`Bytes`] (hyper's `Full<Bytes>`,
+/// axum's `Body`, ...): `return Ok(rejection.into())`, or `?` in a handler whose error is
+/// [`JwtRejection`] with `unwrap_or_else(Response::from)` where it is called.
+impl<B: From<Bytes>> From<JwtRejection> for Response<B> {
+    fn from(rejection: JwtRejection) -> Self {
+        rejection.into_response().map(B::from)
     }
 }

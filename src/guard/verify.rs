@@ -2,11 +2,9 @@
 //! Flask-JWT-Extended's `verify_jwt_in_request`), and the context [`JwtContext`] that the
 //! `JwtLayer` middleware puts into every request for it.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use http::{Extensions, HeaderMap, Method, Request, Uri, request::Parts};
-use serde_json::Value;
 
 use super::rejection::Rejection;
 use crate::callbacks::AnyUser;
@@ -242,10 +240,7 @@ pub(crate) async fn verify<H: RequestHead>(
         Some(loader) => match loader.load(&token).await {
             Ok(Some(user)) => Some(user),
             Ok(None) => {
-                let identity = match token.identity() {
-                    Value::String(s) => Cow::Borrowed(s.as_str()),
-                    other => Cow::Owned(other.to_string()),
-                };
+                let identity = token.identity();
                 let e = JwtError::new(
                     ErrorKind::UserLookup,
                     format!("Error loading the user {identity}"),

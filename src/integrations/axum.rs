@@ -29,14 +29,36 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::error::JwtError;
 use crate::guard::{
     AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, OptionalJwt,
     RefreshJwtRequired, Rejection,
 };
+use crate::response::error_answer;
 
 impl IntoResponse for JwtRejection {
     fn into_response(self) -> Response {
         JwtRejection::into_response(self).map(Body::from)
+    }
+}
+
+/// `?` on token creation or verification in a handler returning `Result<_, JwtError>`: a
+/// verification failure answers as the guards do (the manager's error responder), a
+/// creation failure is a `500 Internal Server Error` that tells the client nothing more.
+///
+/// ```
+/// use axum::{Json, extract::State};
+/// use jwt_extended::{JwtError, JwtManager};
+/// use serde_json::{Value, json};
+///
+/// async fn login(State(jwt): State<JwtManager>) -> Result<Json<Value>, JwtError> {
+///     let access_token = jwt.create_access_token(1)?;
+///     Ok(Json(json!({ "access_token": access_token })))
+/// }
+/// ```
+impl IntoResponse for JwtError {
+    fn into_response(self) -> Response {
+        error_answer(&self, None).map(Body::from)
     }
 }
 
@@ -50,7 +72,7 @@ macro_rules! extractor {
             type Rejection = JwtRejection;
 
             async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-                Self::from_parts(parts).await
+                Self::from_parts_typed(parts).await
             }
         }
     };
@@ -71,7 +93,7 @@ where
     /// `Option<JwtRequired>` is [`OptionalJwt`]: `None` without a token, a rejection for a
     /// bad one.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(OptionalJwt::<C>::from_parts(parts).await?.0)
+        Ok(OptionalJwt::<C>::from_parts_typed(parts).await?.0)
     }
 }
 
@@ -83,7 +105,7 @@ where
     type Rejection = JwtRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Self::from_parts(parts).await
+        Self::from_parts_typed(parts).await
     }
 }
 

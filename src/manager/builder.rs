@@ -3,6 +3,8 @@
 //! Reading the `JWT_*` environment variables is in `env.rs`.
 
 use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use jsonwebtoken::Algorithm;
@@ -12,17 +14,21 @@ use super::revocation::RevocationConfig;
 use super::{Inner, JwtManager};
 use crate::cache::TokenCache;
 use crate::callbacks::{
-    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, Erased, ErasedUserLoader,
-    GuardCallbacks, UserLoader,
+    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsImpl, ClaimsVerifier, Erased,
+    ErasedUserLoader, GuardCallbacks, HeadersImpl, IntoClaims, ObjectFn, ObjectLoader, UserFn,
+    UserLoader,
 };
+use crate::claims::DecodedToken;
 use crate::clock::{Clock, SystemClock};
 use crate::decode::{DecodeConfig, Verifier};
+use crate::duration::IntoDuration;
 use crate::error::ConfigError;
+use crate::error::{Answer, BoxError, ErrorKind, JwtError};
 use crate::keys::{Key, KeySet, crypto_provider};
 use crate::locations::{
     CookieOptions, HeaderConfig, JsonConfig, QueryConfig, RequestSettings, TokenLocation,
 };
-use crate::response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+use crate::response::{DefaultErrorResponder, ErrorResponder, ErrorStyle, KindAnswer, KindAnswers};
 use crate::store::RevocationStore;
 use crate::token::{Audience, Issuer, RESERVED};
 
@@ -67,8 +73,8 @@ pub struct JwtManagerBuilder {
     pub(super) csrf_protect: bool,
     pub(super) max_token_len: usize,
     pub(super) clock: Arc<dyn Clock>,
-    pub(super) additional_claims: Option<Arc<dyn AdditionalClaims>>,
-    pub(super) additional_headers: Option<Arc<dyn AdditionalHeaders>>,
+    pub(super) additional_claims: Option<Arc<dyn ObjectLoader>>,
+    pub(super) additional_headers: Option<Arc<dyn ObjectLoader>>,
     pub(super) locations: Vec<TokenLocation>,
     pub(super) header_name: String,
     pub(super) header_type: String,
@@ -80,6 +86,7 @@ pub struct JwtManagerBuilder {
     pub(super) error_key: String,
     pub(super) error_style: ErrorStyle,
     pub(super) responder: Option<Arc<dyn ErrorResponder>>,
+    pub(super) answers: Vec<(ErrorKind, Arc<KindAnswer>)>,
     pub(super) user_loader: Option<Arc<dyn ErasedUserLoader>>,
     pub(super) blocklist: Option<Arc<dyn Blocklist>>,
     pub(super) claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
@@ -143,6 +150,7 @@ impl Default for JwtManagerBuilder {
             error_key: "msg".into(),
             error_style: ErrorStyle::Flask,
             responder: None,
+            answers: Vec::new(),
             user_loader: None,
             blocklist: None,
             claims_verifier: None,
@@ -207,8 +215,8 @@ impl JwtManagerBuilder {
 
     /// Lifetime of access tokens (`JWT_ACCESS_TOKEN_EXPIRES`). Defaults to 15 minutes.
     /// Zero or negative is a configuration error.
-    pub fn access_expires(mut self, duration: Duration) -> Self {
-        self.access_expires = Some(duration);
+    pub fn access_expires(mut self, duration: impl IntoDuration) -> Self {
+        self.access_expires = Some(duration.into_time_duration());
         self
     }
 
@@ -220,8 +228,8 @@ impl JwtManagerBuilder {
     }
 
     /// Lifetime of refresh tokens (`JWT_REFRESH_TOKEN_EXPIRES`). Defaults to 30 days.
-    pub fn refresh_expires(mut self, duration: Duration) -> Self {
-        self.refresh_expires = Some(duration);
+    pub fn refresh_expires(mut self, duration: impl IntoDuration) -> Self {
+        self.refresh_expires = Some(duration.into_time_duration());
         self
     }
 
@@ -324,16 +332,52 @@ impl JwtManagerBuilder {
         self
     }
 
-    /// Extra claims for every new token, from the identity (`additional_claims_loader`).
-    /// Claims given to a [`TokenBuilder`](crate::TokenBuilder) win on conflict.
-    pub fn additional_claims(mut self, loader: impl AdditionalClaims) -> Self {
-        self.additional_claims = Some(Arc::new(loader));
+    /// Extra claims for every new token, from the identity (`additional_claims_loader`),
+    /// written as Flask's loader is: the closure gets the identity claim's value and
+    /// returns a JSON object (`json!({..})` or a `Map`). Claims given to a
+    /// [`TokenBuilder`](crate::TokenBuilder) win on conflict; a non-object makes creation fail.
+    ///
+    /// ```
+    /// use jwt_extended::JwtManager;
+    /// use serde_json::json;
+    ///
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .additional_claims(|identity| json!({ "is_admin": identity == "1" }))
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn additional_claims<F, R>(mut self, loader: F) -> Self
+    where
+        F: Fn(&serde_json::Value) -> R + Send + Sync + 'static,
+        R: IntoClaims + 'static,
+    {
+        self.additional_claims = Some(Arc::new(ObjectFn(loader, PhantomData)));
         self
     }
 
-    /// Extra headers for every new token, from the identity (`additional_headers_loader`).
-    pub fn additional_headers(mut self, loader: impl AdditionalHeaders) -> Self {
-        self.additional_headers = Some(Arc::new(loader));
+    /// As [`additional_claims`](Self::additional_claims), for a loader that is a type of
+    /// its own, implementing [`AdditionalClaims`].
+    pub fn additional_claims_loader(mut self, loader: impl AdditionalClaims) -> Self {
+        self.additional_claims = Some(Arc::new(ClaimsImpl(loader)));
+        self
+    }
+
+    /// Extra headers for every new token, from the identity (`additional_headers_loader`):
+    /// the closure returns a JSON object.
+    pub fn additional_headers<F, R>(mut self, loader: F) -> Self
+    where
+        F: Fn(&serde_json::Value) -> R + Send + Sync + 'static,
+        R: IntoClaims + 'static,
+    {
+        self.additional_headers = Some(Arc::new(ObjectFn(loader, PhantomData)));
+        self
+    }
+
+    /// As [`additional_headers`](Self::additional_headers), for a loader that is a type of
+    /// its own, implementing [`AdditionalHeaders`].
+    pub fn additional_headers_loader(mut self, loader: impl AdditionalHeaders) -> Self {
+        self.additional_headers = Some(Arc::new(HeadersImpl(loader)));
         self
     }
 
@@ -402,27 +446,135 @@ impl JwtManagerBuilder {
         self
     }
 
+    /// Answers one kind of error the application's way and keeps the default answer for
+    /// the rest: Flask-JWT-Extended's `@jwt.expired_token_loader` and the other error loaders.
+    /// The closure gets the error (its [`message()`](JwtError::message), and the verified
+    /// [`token()`](JwtError::token) for expired, revoked, not-fresh and user-lookup errors)
+    /// and returns a status and a JSON body; the response gets `Content-Type:
+    /// application/json` and, on a 401, the `WWW-Authenticate` challenge of the
+    /// [`error_style`](Self::error_style). Every other kind keeps the default answer, with
+    /// the [`error_message_key`](Self::error_message_key) (or the
+    /// [`error_responder`](Self::error_responder), when one is set).
+    ///
+    /// | Flask-JWT-Extended loader | [`ErrorKind`] |
+    /// |---|---|
+    /// | `expired_token_loader` | [`Expired`](ErrorKind::Expired) |
+    /// | `invalid_token_loader` | [`InvalidToken`](ErrorKind::InvalidToken) (and [`WrongTokenType`](ErrorKind::WrongTokenType), which Flask sends there too) |
+    /// | `unauthorized_loader` | [`Missing`](ErrorKind::Missing), [`Csrf`](ErrorKind::Csrf) |
+    /// | `needs_fresh_token_loader` | [`FreshRequired`](ErrorKind::FreshRequired) |
+    /// | `revoked_token_loader` | [`Revoked`](ErrorKind::Revoked) |
+    /// | `user_lookup_error_loader` | [`UserLookup`](ErrorKind::UserLookup) |
+    /// | `token_verification_failed_loader` | [`ClaimsVerification`](ErrorKind::ClaimsVerification) |
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use jwt_extended::{ErrorKind, JwtManager};
+    /// use serde_json::json;
+    ///
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .error_message_key("message")
+    ///     .on_error(ErrorKind::Expired, |_err| {
+    ///         (StatusCode::UNAUTHORIZED, json!({ "message": "The token has expired.", "error": "token_expired" }))
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn on_error<F>(mut self, kind: ErrorKind, answer: F) -> Self
+    where
+        F: Fn(&JwtError) -> (http::StatusCode, serde_json::Value) + Send + Sync + 'static,
+    {
+        self.answers.push((kind, Arc::new(answer)));
+        self
+    }
+
     /// Replaces the default error responses altogether.
     pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
         self.responder = Some(Arc::new(responder));
         self
     }
 
-    /// Loads the application's user for every verified token (`user_lookup_loader`).
+    /// Loads the application's user for every verified token (`user_lookup_loader`), from
+    /// an async closure or a plain `async fn` taking the verified token. `Ok(None)` (no
+    /// such user) answers `401 Error loading the user <identity>`, `Err(_)` answers `503`.
+    /// Handlers get the user with [`CurrentUser`](crate::CurrentUser).
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::Arc;
+    /// use jwt_extended::JwtManager;
+    ///
+    /// #[derive(Clone)]
+    /// struct User { id: u64, name: String }
+    ///
+    /// let users: Arc<HashMap<String, User>> = Arc::default();
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .load_user(move |token| {
+    ///         let users = users.clone();
+    ///         async move { Ok(token.subject().and_then(|id| users.get(id)).cloned()) }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn load_user<F, Fut, U>(mut self, loader: F) -> Self
+    where
+        F: Fn(Arc<DecodedToken>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Option<U>, BoxError>> + Send + 'static,
+        U: Clone + Send + Sync + 'static,
+    {
+        self.user_loader = Some(Arc::new(UserFn(loader, PhantomData)));
+        self
+    }
+
+    /// As [`load_user`](Self::load_user), for a loader that is a type of its own,
+    /// implementing [`UserLoader`].
     pub fn user_loader(mut self, loader: impl UserLoader) -> Self {
         self.user_loader = Some(Arc::new(Erased(loader)));
         self
     }
 
     /// A revocation callback (`token_in_blocklist_loader`), checked after the revocation
-    /// store.
-    pub fn blocklist(mut self, blocklist: impl Blocklist) -> Self {
+    /// store: the closure gets the verified token and returns whether it is revoked.
+    ///
+    /// ```
+    /// use jwt_extended::JwtManager;
+    ///
+    /// let manager = JwtManager::builder()
+    ///     .secret("an-example-secret-of-at-least-32-bytes!")
+    ///     .blocklist(|token| token.subject() == Some("banned"))
+    ///     .build()?;
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn blocklist<F>(mut self, is_revoked: F) -> Self
+    where
+        F: Fn(&DecodedToken) -> bool + Send + Sync + 'static,
+    {
+        self.blocklist = Some(Arc::new(is_revoked));
+        self
+    }
+
+    /// As [`blocklist`](Self::blocklist), for an async or fallible check implementing
+    /// [`Blocklist`].
+    pub fn blocklist_loader(mut self, blocklist: impl Blocklist) -> Self {
         self.blocklist = Some(Arc::new(blocklist));
         self
     }
 
-    /// A claims check run after the built-in ones (`token_verification_loader`).
-    pub fn claims_verifier(mut self, verifier: impl ClaimsVerifier) -> Self {
+    /// A claims check run after the built-in ones (`token_verification_loader`): the
+    /// closure gets the verified token; `false` answers `400 User claims verification
+    /// failed`.
+    pub fn claims_verifier<F>(mut self, verify: F) -> Self
+    where
+        F: Fn(&DecodedToken) -> bool + Send + Sync + 'static,
+    {
+        self.claims_verifier = Some(Arc::new(verify));
+        self
+    }
+
+    /// As [`claims_verifier`](Self::claims_verifier), for an async or fallible check
+    /// implementing [`ClaimsVerifier`].
+    pub fn claims_verifier_loader(mut self, verifier: impl ClaimsVerifier) -> Self {
         self.claims_verifier = Some(Arc::new(verifier));
         self
     }
@@ -453,8 +605,8 @@ impl JwtManagerBuilder {
     /// most recently used refresh token be used again for that long (for clients that retry
     /// after a lost response); zero (the safest) allows no reuse at all. Needs a revocation
     /// store.
-    pub fn refresh_rotation(mut self, overlap: std::time::Duration) -> Self {
-        self.rotation = Some(overlap.as_secs());
+    pub fn refresh_rotation(mut self, overlap: impl IntoDuration) -> Self {
+        self.rotation = Some(overlap.into_std_duration().as_secs());
         self
     }
 
@@ -518,11 +670,13 @@ impl JwtManagerBuilder {
             encode_issuer: self.encode_issuer,
             csrf_protect: self.csrf_protect,
             require_exp,
+            verify_sub: self.verify_sub,
             signer: None,
             clock: self.clock.clone(),
             additional_claims: self.additional_claims,
             additional_headers: self.additional_headers,
             rotation: self.rotation.is_some(),
+            answer: None,
         };
         let claim = self.identity_claim.as_str();
         if claim.is_empty() || issuer.writes_besides_identity(claim) {
@@ -591,6 +745,18 @@ impl JwtManagerBuilder {
                 self.error_style,
             ))
         });
+        let responder: Arc<dyn ErrorResponder> = if self.answers.is_empty() {
+            responder
+        } else {
+            Arc::new(KindAnswers {
+                answers: self.answers,
+                fallback: responder,
+                style: self.error_style,
+            })
+        };
+        let answering = responder.clone();
+        let answer: Answer = Arc::new(move |e: &JwtError| answering.respond(e));
+        issuer.answer = Some(answer);
         let decode = DecodeConfig {
             identity_claim: issuer.identity_claim.clone(),
             decode_audience: self.decode_audience,

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use jsonwebtoken::jwk::JwkSet;
+use http_body_util::Full;
 
 use crate::cache::TokenCache;
 use crate::callbacks::GuardCallbacks;
@@ -30,7 +31,7 @@ use crate::clock::Clock;
 use crate::decode::{Expiry, Now, Verifier};
 use crate::error::JwtError;
 use crate::locations::{RequestSettings, TokenLocation};
-use crate::response::ErrorResponder;
+use crate::response::{ErrorResponder, error_answer};
 use crate::token::{Identity, Issuer, TokenBuilder, TokenPairBuilder};
 
 mod builder;
@@ -177,11 +178,12 @@ impl JwtManager {
     pub fn decode_token(&self, token: &str) -> Result<DecodedToken, JwtError> {
         #[cfg(feature = "jwks")]
         if let Some(result) = self.decode_external(token, Expiry::Enforce) {
-            return result;
+            return result.map_err(|e| self.answered(e));
         }
         self.inner
             .verifier
             .decode(token, self.now(), Expiry::Enforce)
+            .map_err(|e| self.answered(e))
     }
 
     /// As [`decode_token`](Self::decode_token), but an expired token is returned rather than
@@ -189,9 +191,12 @@ impl JwtManager {
     pub fn decode_token_allow_expired(&self, token: &str) -> Result<DecodedToken, JwtError> {
         #[cfg(feature = "jwks")]
         if let Some(result) = self.decode_external(token, Expiry::Allow) {
-            return result;
+            return result.map_err(|e| self.answered(e));
         }
-        self.inner.verifier.decode(token, self.now(), Expiry::Allow)
+        self.inner
+            .verifier
+            .decode(token, self.now(), Expiry::Allow)
+            .map_err(|e| self.answered(e))
     }
 
     /// Verifies a token for the guards (through the verified-token cache).
@@ -269,9 +274,18 @@ impl JwtManager {
         &self.inner.requests.order
     }
 
-    /// The response the manager's [`ErrorResponder`] gives `error`.
-    pub fn error_response(&self, error: &JwtError) -> http::Response<Bytes> {
-        self.inner.responder.respond(error)
+    /// The response the manager's [`ErrorResponder`] gives `error`, as the guards answer it;
+    /// a creation failure is a `500 Internal Server Error` without detail (its message is
+    /// logged). The body is `http_body_util::Full<Bytes>`, so the response is usable
+    /// directly in axum (`IntoResponse`) and hyper handlers. In axum, a `JwtError` is itself
+    /// `IntoResponse`, so `?` works in a handler returning `Result<_, JwtError>`.
+    pub fn error_response(&self, error: &JwtError) -> http::Response<Full<Bytes>> {
+        error_answer(error, Some(&*self.inner.responder)).map(Full::new)
+    }
+
+    /// `error`, answered by this manager's error responder when it is turned into a response.
+    pub(crate) fn answered(&self, error: JwtError) -> JwtError {
+        self.inner.issuer.answered(error)
     }
 
     /// Where and how tokens are read from requests.

@@ -253,6 +253,10 @@ impl JwtManager {
         &self,
         refresh: &DecodedToken,
     ) -> Result<TokenPair, JwtError> {
+        self.rotate(refresh).await.map_err(|e| self.answered(e))
+    }
+
+    async fn rotate(&self, refresh: &DecodedToken) -> Result<TokenPair, JwtError> {
         let Some(overlap) = self.inner.revocation.rotation else {
             return Err(JwtError::new(
                 ErrorKind::Misconfigured,
@@ -304,7 +308,9 @@ impl JwtManager {
             return Err(JwtError::new(ErrorKind::Revoked, "Token has been revoked"));
         }
         let issuer = &self.inner.issuer;
-        let mut builder = issuer.pair(refresh.identity().clone()).in_family(family);
+        let mut builder = issuer
+            .pair(refresh.identity().as_value().clone())
+            .in_family(family);
         for (name, value) in issuer.application_claims(refresh) {
             builder = builder.claim(name.clone(), value);
         }

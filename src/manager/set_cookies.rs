@@ -14,6 +14,7 @@ use http::{HeaderMap, HeaderValue, Response};
 use time::{Duration, OffsetDateTime};
 
 use super::JwtManager;
+use crate::duration::IntoDuration;
 use crate::error::{ErrorKind, JwtError};
 
 /// `Max-Age` of persistent cookies (`JWT_SESSION_COOKIE = False`): one year, as
@@ -33,8 +34,8 @@ pub struct CookieOverrides {
 impl CookieOverrides {
     /// Overrides `Max-Age`.
     #[must_use]
-    pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
+    pub fn max_age(mut self, max_age: impl IntoDuration) -> Self {
+        self.max_age = Some(max_age.into_time_duration());
         self
     }
 

@@ -40,7 +40,7 @@ impl JwtManager {
 /// let svc = ServiceBuilder::new()
 ///     .layer(JwtLayer::new(manager.clone()))
 ///     .service_fn(|mut req: Request<()>| async move {
-///         let res = match JwtRequired::<jwt_extended::NoClaims>::from_request(&mut req).await {
+///         let res = match JwtRequired::from_request(&mut req).await {
 ///             Ok(jwt) => Response::new(format!("hello {}", jwt.subject().unwrap_or("?"))),
 ///             Err(rejection) => rejection.into_response().map(|b| String::from_utf8_lossy(&b).into_owned()),
 ///         };

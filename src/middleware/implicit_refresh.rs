@@ -13,6 +13,7 @@ use tower_service::Service;
 
 use super::body::BoxFuture;
 use crate::claims::{DecodedToken, TokenType};
+use crate::duration::IntoDuration;
 use crate::locations::cookie_value;
 use crate::manager::JwtManager;
 
@@ -54,10 +55,10 @@ impl fmt::Debug for ImplicitRefreshLayer {
 
 impl ImplicitRefreshLayer {
     /// Refreshes access cookies that expire within `window`.
-    pub fn new(manager: &JwtManager, window: Duration) -> Self {
+    pub fn new(manager: &JwtManager, window: impl IntoDuration) -> Self {
         Self {
             manager: manager.clone(),
-            window,
+            window: window.into_time_duration(),
         }
     }
 }

@@ -136,13 +136,18 @@ impl RequireJwtLayer {
         )
     }
 
-    /// Overrides the token locations for this route.
+    /// Overrides the token locations for this route, for this layer's guard and for the
+    /// guards (extractors) behind it, which then reuse this layer's verification: a handler
+    /// behind `RequireJwtLayer::refresh(&m).locations([TokenLocation::Json])` that also takes a
+    /// `RefreshJwtRequired` gets the same token, never a second, different verdict.
     pub fn locations(mut self, locations: impl IntoIterator<Item = TokenLocation>) -> Self {
         self.requirement.locations = Some(locations.into_iter().collect());
         self
     }
 
-    /// Skips the revocation check (`skip_revocation_check=True`).
+    /// Skips the revocation check (`skip_revocation_check=True`). A guard (extractor)
+    /// behind the layer still checks revocation, as it asks for it: skipping is never
+    /// passed on.
     pub fn skip_revocation_check(mut self) -> Self {
         self.requirement.skip_revocation = true;
         self
@@ -235,14 +240,22 @@ where
         // Verify with this layer's manager. A `JwtLayer` of the same manager in front keeps
         // its context (and its location override); another manager's is replaced, for this
         // service and the ones it calls, as an inner `JwtLayer` replaces an outer one.
+        // A location override of this layer becomes the context's, so that a guard run
+        // again behind it (an extractor in the handler) searches the same locations and
+        // reuses this verification: one request, one verdict.
         let ours = req
             .extensions()
             .get::<JwtContext>()
             .is_some_and(|ctx| ctx.manager.is(&self.layer.manager));
-        if !ours {
+        if !ours || self.layer.requirement.locations.is_some() {
+            let outer = req
+                .extensions()
+                .get::<JwtContext>()
+                .filter(|_| ours)
+                .and_then(|ctx| ctx.locations.clone());
             req.extensions_mut().insert(JwtContext {
                 manager: self.layer.manager.clone(),
-                locations: None,
+                locations: self.layer.requirement.locations.clone().or(outer),
             });
         }
         let layer = self.layer.clone();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::{Check, Consumption, RevocationStore, StoreError, StoreErrorKind};
 use crate::clock::{Clock, SystemClock};
+use crate::duration::IntoDuration;
 
 /// Number of shards (independent locks). A power of two.
 const SHARDS: usize = 64;
@@ -183,8 +184,8 @@ impl MemoryStore {
     /// # let _ = store;
     /// ```
     #[must_use]
-    pub fn with_sweep_interval(mut self, interval: Duration) -> Self {
-        self.set_sweep_interval(interval);
+    pub fn with_sweep_interval(mut self, interval: impl IntoDuration) -> Self {
+        self.set_sweep_interval(interval.into_std_duration());
         self
     }
 

@@ -68,7 +68,7 @@ async fn layered(req: Request<Body>) -> axum::Json<Value> {
     let sub = req
         .extensions()
         .get::<OptionalJwt>()
-        .and_then(|j| j.identity().cloned());
+        .and_then(|j| j.identity().map(serde_json::Value::from));
     axum::Json(json!({ "sub": sub, "method": req.method().as_str() }))
 }
 

@@ -14,6 +14,7 @@ use self::link::{Link, Target};
 use self::scripts::{CONSUME, Lua, REVOKE, REVOKE_USER};
 use self::view::LocalView;
 use super::{Check, Consumption, MAX_UNTIL, RevocationStore, StoreError, StoreErrorKind};
+use crate::duration::IntoDuration;
 use crate::{Clock, SystemClock};
 
 mod link;
@@ -472,7 +473,8 @@ impl RedisStoreBuilder {
     /// let builder = RedisStore::builder("redis://127.0.0.1/").timeout(Duration::from_millis(100));
     /// # let _ = builder;
     /// ```
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn timeout(mut self, timeout: impl IntoDuration) -> Self {
+        let timeout = timeout.into_std_duration();
         self.timeout = timeout;
         self
     }
@@ -487,7 +489,8 @@ impl RedisStoreBuilder {
     /// let builder = RedisStore::builder("redis://127.0.0.1/").connect_timeout(Duration::from_secs(5));
     /// # let _ = builder;
     /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+    pub fn connect_timeout(mut self, timeout: impl IntoDuration) -> Self {
+        let timeout = timeout.into_std_duration();
         self.connect_timeout = timeout;
         self
     }
@@ -540,7 +543,8 @@ impl RedisStoreBuilder {
     ///     .wait_for_replicas(1, Duration::from_millis(200));
     /// # let _ = builder;
     /// ```
-    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: impl IntoDuration) -> Self {
+        let timeout = timeout.into_std_duration();
         self.wait = (replicas > 0).then(|| WaitForReplicas {
             replicas,
             timeout_ms: u64::try_from(timeout.as_millis())
