@@ -31,6 +31,8 @@
 //! | `axum` | axum extractors and response parts | no |
 //! | `tonic` | gRPC error responses for tonic | no |
 //! | `redis` | the Redis revocation store | no |
+//! | `metrics` | counters and a latency histogram through the `metrics` facade ([`telemetry`]) | no |
+//! | `utoipa` | OpenAPI security schemes for utoipa (`openapi`) | no |
 //!
 //! # Modules
 //!
@@ -77,8 +79,13 @@ mod keys;
 mod locations;
 mod manager;
 pub mod middleware;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod openapi;
 mod response;
+pub mod scope;
 pub mod store;
+pub mod telemetry;
 mod token;
 
 pub use callbacks::{AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, UserLoader};
@@ -86,8 +93,8 @@ pub use claims::{DecodedToken, Freshness, TokenType};
 pub use clock::{Clock, MockClock, SystemClock};
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{
-    AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
-    OptionalJwt, RefreshJwtRequired,
+    AnyJwtRequired, CurrentUser, FreshJwtRequired, HasRoles, JwtRejection, JwtRequired, NoClaims,
+    OptionalJwt, RefreshJwtRequired, Scoped, TokenGuard,
 };
 pub use jsonwebtoken::Algorithm;
 pub use keys::Key;
@@ -95,6 +102,9 @@ pub use locations::{CookieOptions, SameSite, TokenLocation};
 pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};
 pub use middleware::{ImplicitRefreshLayer, JwtBodyLayer, JwtLayer, RequireJwtLayer};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+#[doc(hidden)]
+pub use scope::__private;
+pub use scope::{ClaimPath, Match, RequiredRoles, RequiredScopes, RoleSet, ScopeSet};
 pub use token::{Identity, TokenBuilder, TokenPair, TokenPairBuilder};
 
 #[cfg(doctest)]

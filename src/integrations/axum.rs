@@ -30,9 +30,10 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::guard::{
-    AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, OptionalJwt,
-    RefreshJwtRequired, Rejection,
+    AnyJwtRequired, CurrentUser, FreshJwtRequired, HasRoles, JwtRejection, JwtRequired,
+    OptionalJwt, RefreshJwtRequired, Scoped, TokenGuard,
 };
+use crate::scope::{RoleSet, ScopeSet};
 
 impl IntoResponse for JwtRejection {
     fn into_response(self) -> Response {
@@ -107,6 +108,32 @@ where
     type Rejection = JwtRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Self::run(parts, true).await.map_err(Rejection::into_logged)
+        Self::run(parts, true).await
+    }
+}
+
+impl<S, T, G> FromRequestParts<S> for Scoped<T, G>
+where
+    S: Send + Sync,
+    T: ScopeSet,
+    G: TokenGuard,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).await
+    }
+}
+
+impl<S, T, G> FromRequestParts<S> for HasRoles<T, G>
+where
+    S: Send + Sync,
+    T: RoleSet,
+    G: TokenGuard,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).await
     }
 }

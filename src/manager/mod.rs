@@ -30,6 +30,7 @@ use crate::decode::{Expiry, Now, Verifier};
 use crate::error::JwtError;
 use crate::locations::{RequestSettings, TokenLocation};
 use crate::response::ErrorResponder;
+use crate::telemetry;
 use crate::token::{Identity, Issuer, TokenBuilder, TokenPairBuilder};
 
 mod builder;
@@ -177,17 +178,27 @@ impl JwtManager {
     }
 
     /// Verifies a token for the guards, through the verified-token cache.
-    pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+    /// Decodes through the token cache when it is on; the flag says whether the cache
+    /// answered (`None` without a cache).
+    pub(crate) fn decode_shared(
+        &self,
+        token: &str,
+    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
         let Some(cache) = &self.inner.cache else {
-            return self.decode_token(token).map(Arc::new);
+            return (self.decode_token(token).map(Arc::new), None);
         };
         let now = self.now();
         if let Some(hit) = cache.get(token, now.secs, self.inner.verifier.config.leeway) {
-            return hit;
+            telemetry::token_cache(true);
+            return (hit, Some(true));
         }
-        let decoded = Arc::new(self.inner.verifier.decode(token, now, Expiry::Enforce)?);
+        telemetry::token_cache(false);
+        let decoded = match self.inner.verifier.decode(token, now, Expiry::Enforce) {
+            Ok(decoded) => Arc::new(decoded),
+            Err(e) => return (Err(e), Some(false)),
+        };
         cache.insert(token, decoded.clone(), now.secs);
-        Ok(decoded)
+        (Ok(decoded), Some(false))
     }
 
     /// The configured leeway in seconds.
