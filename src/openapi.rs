@@ -8,13 +8,16 @@
 //! | `headers` | [`BEARER`] `jwt_bearer` | `http`, `bearer`, `bearerFormat: JWT` (an `apiKey` in the header when the header or its type is not the standard `Authorization: Bearer`) |
 //! | `cookies` | [`COOKIE`] `jwt_cookie` | `apiKey` in the access cookie |
 //! | `cookies` with CSRF protection | [`CSRF`] `jwt_csrf` | `apiKey` in the CSRF header, required with the cookie on `POST`, `PUT`, `PATCH` and `DELETE` (by default) |
+//! | `cookies` | [`REFRESH_COOKIE`] `jwt_refresh_cookie` | `apiKey` in the refresh cookie (refresh routes) |
+//! | `cookies` with CSRF protection | [`REFRESH_CSRF`] `jwt_refresh_csrf` | `apiKey` in the refresh CSRF header |
 //! | `query_string` | [`QUERY`] `jwt_query` | `apiKey` in the query parameter |
 //!
 //! (A token in a JSON body has no OpenAPI security scheme.) The [`JwtSecurity`] value is a
 //! [`Modify`]: it adds the schemes to the document's components. Its
 //! [`requirements`](JwtSecurity::requirements) give an operation's security: one
 //! alternative per location, each listing the scopes a [`Scoped`](crate::Scoped) route
-//! requires (OpenAPI 3.1 allows scopes, or role names, for every scheme type), and
+//! requires (OpenAPI 3.1 allows scopes, or role names, for every scheme type);
+//! [`refresh_requirements`](JwtSecurity::refresh_requirements) those of a refresh route; and
 //! [`secure`](JwtSecurity::secure) sets them on an operation of the document. Routes
 //! without a guard keep no security requirement.
 //!
@@ -65,6 +68,10 @@ pub const COOKIE: &str = "jwt_cookie";
 pub const CSRF: &str = "jwt_csrf";
 /// The scheme name of the query-string token.
 pub const QUERY: &str = "jwt_query";
+/// The scheme name of the refresh cookie.
+pub const REFRESH_COOKIE: &str = "jwt_refresh_cookie";
+/// The scheme name of the CSRF header that goes with the refresh cookie.
+pub const REFRESH_CSRF: &str = "jwt_refresh_csrf";
 
 /// The security schemes of a manager's configuration; a utoipa [`Modify`]. Made by
 /// [`JwtManager::openapi_security`].
@@ -119,23 +126,42 @@ impl JwtManager {
                             "An access token in the access cookie.".to_owned(),
                         ))),
                     ));
+                    schemes.push((
+                        REFRESH_COOKIE,
+                        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                            requests.cookies.refresh_name.to_string(),
+                            "A refresh token in the refresh cookie.".to_owned(),
+                        ))),
+                    ));
                     let csrf = &requests.csrf;
                     if csrf.protect {
-                        schemes.push((
-                            CSRF,
-                            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                                csrf.access_header.as_str().to_owned(),
-                                format!(
-                                    "The value of the `{}` cookie, with the access cookie on {}.",
-                                    csrf.access_cookie,
-                                    csrf.methods
-                                        .iter()
-                                        .map(Method::as_str)
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            ))),
-                        ));
+                        let methods = csrf
+                            .methods
+                            .iter()
+                            .map(Method::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        for (name, header, cookie, what) in [
+                            (CSRF, &csrf.access_header, &csrf.access_cookie, "access"),
+                            (
+                                REFRESH_CSRF,
+                                &csrf.refresh_header,
+                                &csrf.refresh_cookie,
+                                "refresh",
+                            ),
+                        ] {
+                            schemes.push((
+                                name,
+                                SecurityScheme::ApiKey(ApiKey::Header(
+                                    ApiKeyValue::with_description(
+                                        header.as_str().to_owned(),
+                                        format!(
+                                            "The value of the `{cookie}` cookie, with the {what} cookie on {methods}."
+                                        ),
+                                    ),
+                                )),
+                            ));
+                        }
                         csrf_methods = csrf.methods.clone();
                     }
                 }
@@ -177,13 +203,29 @@ impl JwtSecurity {
     /// The security requirement of a guarded operation: any one location's scheme (the
     /// cookie with its CSRF header on the methods that need it), each with `scopes`.
     pub fn requirements(&self, method: &Method, scopes: &[&str]) -> Vec<SecurityRequirement> {
-        let csrf = self.csrf_methods.contains(method);
+        self.alternatives(method, scopes, COOKIE, CSRF)
+    }
+
+    /// The security requirement of a refresh route (a refresh token in the header, the
+    /// refresh cookie with its CSRF header on the methods that need it, or the query string).
+    pub fn refresh_requirements(&self, method: &Method) -> Vec<SecurityRequirement> {
+        self.alternatives(method, &[], REFRESH_COOKIE, REFRESH_CSRF)
+    }
+
+    fn alternatives(
+        &self,
+        method: &Method,
+        scopes: &[&str],
+        cookie: &str,
+        csrf: &str,
+    ) -> Vec<SecurityRequirement> {
+        let needs_csrf = self.csrf_methods.contains(method);
         self.names()
-            .filter(|name| *name != CSRF)
+            .filter(|name| [BEARER, QUERY, cookie].contains(name))
             .map(|name| {
                 let requirement = SecurityRequirement::new(name, scopes.iter().copied());
-                if name == COOKIE && csrf {
-                    requirement.add(CSRF, std::iter::empty::<&str>())
+                if name == cookie && needs_csrf {
+                    requirement.add(csrf, std::iter::empty::<&str>())
                 } else {
                     requirement
                 }

@@ -123,6 +123,48 @@ pub fn describe_metrics() {
     );
 }
 
+/// The handles of the hot path's metrics (an accepted verification, the token cache, the
+/// store), registered once with the global recorder: `counter!` would look each one up in
+/// the recorder's registry on every request. Used only while the recorder that registered
+/// them is the current one (the global recorder is set once; a thread-local recorder, or a
+/// recorder installed after the first verification, takes the registering path instead).
+#[cfg(feature = "metrics")]
+mod handles {
+    use std::sync::OnceLock;
+
+    use metrics::{Counter, Histogram, Recorder};
+
+    pub(super) struct Handles {
+        recorder: usize,
+        pub(super) accepted: Counter,
+        pub(super) cache_hits: Counter,
+        pub(super) cache_misses: Counter,
+        pub(super) store_calls: Counter,
+        pub(super) store_duration: Histogram,
+    }
+
+    static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+    fn recorder() -> usize {
+        metrics::with_recorder(|r| std::ptr::from_ref::<dyn Recorder>(r).cast::<()>() as usize)
+    }
+
+    /// The handles, when they belong to the current recorder.
+    #[inline]
+    pub(super) fn get() -> Option<&'static Handles> {
+        let current = recorder();
+        let handles = HANDLES.get_or_init(|| Handles {
+            recorder: current,
+            accepted: metrics::counter!(super::VERIFICATIONS, "outcome" => "accepted", "reason" => "none"),
+            cache_hits: metrics::counter!(super::TOKEN_CACHE_HITS),
+            cache_misses: metrics::counter!(super::TOKEN_CACHE_MISSES),
+            store_calls: metrics::counter!(super::REVOCATION_STORE_CALLS),
+            store_duration: metrics::histogram!(super::REVOCATION_STORE_DURATION),
+        });
+        (handles.recorder == current).then_some(handles)
+    }
+}
+
 /// How a verification ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -188,8 +230,11 @@ pub(crate) fn accepted(seen: Seen<'_>) {
         Outcome::Anonymous
     };
     #[cfg(feature = "metrics")]
-    metrics::counter!(VERIFICATIONS, "outcome" => outcome.as_str(), "reason" => "none")
-        .increment(1);
+    match handles::get() {
+        Some(h) if outcome == Outcome::Accepted => h.accepted.increment(1),
+        _ => metrics::counter!(VERIFICATIONS, "outcome" => outcome.as_str(), "reason" => "none")
+            .increment(1),
+    }
     if tracing::enabled!(target: TARGET, tracing::Level::TRACE) {
         let f = Fields::new(seen);
         tracing::trace!(
@@ -274,10 +319,11 @@ impl<'a> Fields<'a> {
 #[inline]
 pub(crate) fn token_cache(hit: bool) {
     #[cfg(feature = "metrics")]
-    if hit {
-        metrics::counter!(TOKEN_CACHE_HITS).increment(1);
-    } else {
-        metrics::counter!(TOKEN_CACHE_MISSES).increment(1);
+    match (handles::get(), hit) {
+        (Some(h), true) => h.cache_hits.increment(1),
+        (Some(h), false) => h.cache_misses.increment(1),
+        (None, true) => metrics::counter!(TOKEN_CACHE_HITS).increment(1),
+        (None, false) => metrics::counter!(TOKEN_CACHE_MISSES).increment(1),
     }
     #[cfg(not(feature = "metrics"))]
     let _ = hit;
@@ -303,11 +349,20 @@ impl StoreTimer {
     pub(crate) fn finish(self, failed: bool) {
         #[cfg(feature = "metrics")]
         {
-            metrics::counter!(REVOCATION_STORE_CALLS).increment(1);
+            let elapsed = self.started.elapsed();
+            match handles::get() {
+                Some(h) => {
+                    h.store_calls.increment(1);
+                    h.store_duration.record(elapsed);
+                }
+                None => {
+                    metrics::counter!(REVOCATION_STORE_CALLS).increment(1);
+                    metrics::histogram!(REVOCATION_STORE_DURATION).record(elapsed);
+                }
+            }
             if failed {
                 metrics::counter!(REVOCATION_STORE_ERRORS).increment(1);
             }
-            metrics::histogram!(REVOCATION_STORE_DURATION).record(self.started.elapsed());
         }
         #[cfg(not(feature = "metrics"))]
         let _ = failed;
