@@ -31,8 +31,6 @@
 //! | `axum` | axum extractors and response parts | no |
 //! | `tonic` | gRPC error responses for tonic | no |
 //! | `redis` | the Redis revocation store | no |
-//! | `metrics` | counters and a latency histogram through the `metrics` facade ([`telemetry`]) | no |
-//! | `utoipa` | OpenAPI security schemes for utoipa (`openapi`) | no |
 //!
 //! # Modules
 //!

@@ -17,7 +17,7 @@
 //! [`ErrorKind::InsufficientScope`](crate::ErrorKind::InsufficientScope): `403 {"msg":
 //! "Insufficient scope, required: read:items"}` in the Flask style, and in the RFC 6750 style
 //! `403` with `WWW-Authenticate: Bearer error="insufficient_scope", error_description="...",
-//! scope="read:items"`. tonic's [`GrpcErrorResponder`] answers `permission_denied`.
+//! scope="read:items"`. tonic's `GrpcErrorResponder` answers `permission_denied`.
 //!
 //! # Roles
 //!
@@ -70,8 +70,6 @@
 //!     .layer(manager.layer());
 //! # }
 //! ```
-//!
-//! [`GrpcErrorResponder`]: https://docs.rs/jwt-extended/latest/jwt_extended/integrations/tonic/struct.GrpcErrorResponder.html
 
 use std::fmt;
 use std::sync::Arc;
