@@ -49,7 +49,9 @@
 //   middleware/   JwtLayer, RequireJwtLayer, JwtBodyLayer, ImplicitRefreshLayer, their
 //                 services and futures, and the shared response body (tower-http's layout)
 //   guard/        the guards (mod.rs), the verification pipeline every guard and route layer
-//                 runs and the request context (verify.rs), JwtRejection (rejection.rs)
+//                 runs and the request context (verify.rs), Scoped and HasRoles (scoped.rs),
+//                 JwtRejection (rejection.rs)
+//   openapi.rs    the utoipa security schemes (feature `utoipa`)
 //   manager/      JwtManager with its settings by concern (mod.rs), the builder and build()
 //                 (builder.rs), the JWT_* variables (env.rs), revocation and rotation and
 //                 the guards' revocation check (revocation.rs), Set-Cookie helpers
@@ -60,7 +62,7 @@
 //                 the one definition of the iat/nbf/exp checks and their order
 //   locations/    where tokens are read (header, cookie + CSRF, query, json), config and
 //                 extraction only
-//   keys.rs cache.rs callbacks.rs response.rs store/
+//   keys.rs cache.rs callbacks.rs response.rs store/ scope.rs telemetry.rs
 //   claims.rs error.rs clock.rs
 //
 // integrations/ (axum, tonic) sits beside middleware/, on top of guard/ and response.rs.

@@ -14,7 +14,7 @@
 //!   [`RequireJwtLayer`](crate::RequireJwtLayer) (hyper, tonic) or by hand.
 //!
 //! A token without the scopes is refused with
-//! [`ErrorKind::InsufficientScope`](crate::ErrorKind::InsufficientScope): `403 {"msg":
+//! [`ErrorKind::InsufficientScope`]: `403 {"msg":
 //! "Insufficient scope, required: read:items"}` in the Flask style, and in the RFC 6750 style
 //! `403` with `WWW-Authenticate: Bearer error="insufficient_scope", error_description="...",
 //! scope="read:items"`. tonic's `GrpcErrorResponder` answers `permission_denied`.
@@ -28,7 +28,7 @@
 //! dots). The value there is an array of strings (a single string is one role). Name a role
 //! set with [`roles!`](crate::roles!) and use it in [`HasRoles`](crate::HasRoles), or build a
 //! [`RequiredRoles`] at run time. A token without the roles is refused with
-//! [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden) (`403`, `insufficient_scope`
+//! [`ErrorKind::Forbidden`] (`403`, `insufficient_scope`
 //! without a `scope` parameter in the RFC 6750 style).
 //!
 //! Scopes and roles are checked after every other check of the guard (signature, times,

@@ -32,8 +32,13 @@
 //! other guards), or put a [`RequireJwtLayer`](crate::RequireJwtLayer) in front of the service
 //! and read the guard from the request extensions.
 //!
+//! Scopes and roles ([`Scoped`], [`HasRoles`]) wrap a guard and check after it (see
+//! [`crate::scope`]). Every guard run ends with one verification event and, with the
+//! `metrics` feature, one count (see [`crate::telemetry`]).
+//!
 //! The files of this module: `verify.rs` (the pipeline above, shared by the guards and the
-//! route layers of `middleware/`) and `rejection.rs` ([`JwtRejection`]).
+//! route layers of `middleware/`), `scoped.rs` ([`Scoped`], [`HasRoles`]) and `rejection.rs`
+//! ([`JwtRejection`]).
 
 use std::borrow::Cow;
 use std::fmt;
