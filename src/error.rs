@@ -46,6 +46,7 @@ struct Inner {
     token: Option<Arc<DecodedToken>>,
     source: Option<BoxError>,
     answer: Option<Answer>,
+    required_scope: Option<Box<str>>,
 }
 
 /// The kind of a [`JwtError`]; each kind maps to one of Flask-JWT-Extended's error
@@ -76,6 +77,10 @@ pub enum ErrorKind {
     ClaimsVerification,
     /// A claim requirement (for example "admins only") was not met (403).
     Forbidden,
+    /// The token lacks a required OAuth scope (403; in the RFC 6750 style
+    /// `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`, the scopes from
+    /// [`JwtError::required_scope`]).
+    InsufficientScope,
     /// A revocation store or user store failed; the request is refused (503).
     Unavailable,
     /// A token could not be created (500): an invalid claim, an overflowing expiry, a
@@ -98,7 +103,7 @@ impl ErrorKind {
             | Self::UserLookup => StatusCode::UNAUTHORIZED,
             Self::InvalidToken | Self::WrongTokenType => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ClaimsVerification => StatusCode::BAD_REQUEST,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::TokenCreation | Self::Misconfigured => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -115,6 +120,7 @@ impl JwtError {
                 token: None,
                 source: None,
                 answer: None,
+                required_scope: None,
             }),
         }
     }
@@ -149,6 +155,19 @@ impl JwtError {
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(source.into());
         self
+    }
+
+    /// Records the scopes a route requires (space-separated), for the RFC 6750 `scope`
+    /// parameter of an [`InsufficientScope`](ErrorKind::InsufficientScope) answer.
+    pub(crate) fn with_required_scope(mut self, scope: impl Into<Box<str>>) -> Self {
+        self.inner.required_scope = Some(scope.into());
+        self
+    }
+
+    /// The scopes the route requires, space-separated, when the error is an
+    /// [`InsufficientScope`](ErrorKind::InsufficientScope) (the RFC 6750 `scope` parameter).
+    pub fn required_scope(&self) -> Option<&str> {
+        self.inner.required_scope.as_deref()
     }
 
     /// What went wrong.

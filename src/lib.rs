@@ -398,7 +398,9 @@
 //                 services and futures, and the shared response body (tower-http's layout);
 //                 JwksService, the endpoint serving the manager's public keys
 //   guard/        the guards (mod.rs), the verification pipeline every guard and route layer
-//                 runs and the request context (verify.rs), JwtRejection (rejection.rs)
+//                 runs and the request context (verify.rs), Scoped and HasRoles (scoped.rs),
+//                 JwtRejection (rejection.rs)
+//   openapi.rs    the utoipa security schemes (feature `utoipa`)
 //   manager/      JwtManager with its settings by concern (mod.rs), the builder and build()
 //                 (builder.rs), the JWT_* variables (env.rs), revocation and rotation and
 //                 the guards' revocation check (revocation.rs), Set-Cookie helpers
@@ -413,7 +415,7 @@
 //   locations/    where tokens are read (header, cookie + CSRF, query, json), config and
 //                 extraction only
 //   jwk.rs        JWK Sets parsed into verification keys, each pinned to one algorithm
-//   keys.rs cache.rs callbacks.rs response.rs store/
+//   keys.rs cache.rs callbacks.rs response.rs store/ scope.rs telemetry.rs
 //   claims.rs error.rs clock.rs duration.rs
 //
 // docs/ holds the guides rendered on docs.rs (markdown included as module docs).
@@ -439,8 +441,13 @@ mod keys;
 mod locations;
 mod manager;
 pub mod middleware;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod openapi;
 mod response;
+pub mod scope;
 pub mod store;
+pub mod telemetry;
 mod token;
 
 pub use async_trait::async_trait;
@@ -452,8 +459,8 @@ pub use clock::{Clock, MockClock, SystemClock};
 pub use duration::IntoDuration;
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{
-    AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, NoClaims,
-    OptionalJwt, RefreshJwtRequired,
+    AnyJwtRequired, CurrentUser, FreshJwtRequired, HasRoles, JwtRejection, JwtRequired, NoClaims,
+    OptionalJwt, RefreshJwtRequired, Scoped, TokenGuard,
 };
 #[cfg(feature = "jwks")]
 pub use issuer::Issuer;
@@ -464,6 +471,9 @@ pub use locations::{CookieOptions, SameSite, TokenLocation};
 pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};
 pub use middleware::{ImplicitRefreshLayer, JwtBodyLayer, JwtLayer, RequireJwtLayer};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
+#[doc(hidden)]
+pub use scope::__private;
+pub use scope::{ClaimPath, Match, RequiredRoles, RequiredScopes, RoleSet, ScopeSet};
 /// The `time` crate, whose [`Duration`](time::Duration) the duration setters accept (as well
 /// as [`std::time::Duration`]).
 pub use time;

@@ -102,7 +102,8 @@ pub enum ErrorStyle {
     /// RFC 6750: every token problem is `401` with
     /// `WWW-Authenticate: Bearer error="invalid_token", error_description="..."` (a missing
     /// token gets a bare `Bearer` challenge); wrong token type, freshness, claim and claims
-    /// verification failures are `403` with `error="insufficient_scope"`. No 422.
+    /// verification failures are `403` with `error="insufficient_scope"` (and
+    /// `scope="<required scopes>"` when a scope guard refused the token). No 422.
     Rfc6750,
 }
 
@@ -157,6 +158,7 @@ impl DefaultErrorResponder {
                 ErrorKind::WrongTokenType
                 | ErrorKind::FreshRequired
                 | ErrorKind::Forbidden
+                | ErrorKind::InsufficientScope
                 | ErrorKind::ClaimsVerification => StatusCode::FORBIDDEN,
                 ErrorKind::Unavailable | ErrorKind::TokenCreation | ErrorKind::Misconfigured => {
                     error.status()
@@ -198,11 +200,13 @@ fn json_answer(
             Some(HeaderValue::from_static("Bearer"))
         }
         (ErrorStyle::Rfc6750, StatusCode::UNAUTHORIZED) => {
-            Some(challenge("invalid_token", error.message()))
+            Some(challenge("invalid_token", error.message(), None))
         }
-        (ErrorStyle::Rfc6750, StatusCode::FORBIDDEN) => {
-            Some(challenge("insufficient_scope", error.message()))
-        }
+        (ErrorStyle::Rfc6750, StatusCode::FORBIDDEN) => Some(challenge(
+            "insufficient_scope",
+            error.message(),
+            error.required_scope(),
+        )),
         _ => None,
     };
     if let Some(value) = challenge {
@@ -236,17 +240,23 @@ impl ErrorResponder for KindAnswers {
     }
 }
 
-/// `Bearer error="<code>", error_description="<desc>"`, the description reduced to
-/// printable ASCII without quotes or backslashes (RFC 6750 §3).
-fn challenge(code: &str, description: &str) -> HeaderValue {
-    let desc: String = description
-        .chars()
-        .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
-        .collect();
-    HeaderValue::from_str(&format!(
-        "Bearer error=\"{code}\", error_description=\"{desc}\""
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+/// `Bearer error="<code>", error_description="<desc>"` (and `, scope="<scope>"` for a
+/// missing scope), the values reduced to printable ASCII without quotes or backslashes
+/// (RFC 6750 §3).
+fn challenge(code: &str, description: &str, scope: Option<&str>) -> HeaderValue {
+    let clean = |text: &str| -> String {
+        text.chars()
+            .filter(|c| (' '..='~').contains(c) && *c != '"' && *c != '\\')
+            .collect()
+    };
+    let mut value = format!(
+        "Bearer error=\"{code}\", error_description=\"{}\"",
+        clean(description)
+    );
+    if let Some(scope) = scope {
+        value.push_str(&format!(", scope=\"{}\"", clean(scope)));
+    }
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 
 #[cfg(test)]

@@ -988,3 +988,362 @@ async fn axum_app_with_an_oidc_issuer_and_its_own_jwks() {
         (422, Some("Audience doesn't match"))
     );
 }
+
+#[cfg(feature = "metrics")]
+/// The value of a Prometheus sample (`name{labels} value`), 0 when absent.
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().expect("a number"))
+}
+
+#[cfg(feature = "metrics")]
+fn verifications(outcome: &str, reason: &str) -> String {
+    format!("jwt_extended_verifications_total{{outcome=\"{outcome}\",reason=\"{reason}\"}}")
+}
+
+async fn login(c: &reqwest::Client, base: &str, user: &str, password: &str) -> Value {
+    let (s, b) = send(
+        c.post(format!("{base}/api/login"))
+            .json(&json!({"username": user, "password": password})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+#[cfg(feature = "metrics")]
+/// `/api/items` behind scopes, and `/metrics` counting every verification by outcome and
+/// reason, exactly.
+#[tokio::test]
+async fn axum_app_scopes_and_metrics() {
+    let app = start(
+        "axum_app",
+        &[(
+            "JWT_SECRET_KEY",
+            "example-test-secret-0123456789-abcdefghij",
+        )],
+    );
+    let base = format!("http://{}", app.addr);
+    let c = reqwest::Client::new();
+    let url = |p: &str| format!("{base}{p}");
+    let metrics = || async {
+        let res = c.get(url("/metrics")).send().await.expect("metrics");
+        assert_eq!(res.status(), 200);
+        res.text().await.expect("text")
+    };
+
+    let admin = login(&c, &base, "admin", "password123").await;
+    let admin_access = admin["access_token"].as_str().unwrap().to_owned();
+    let admin_refresh = admin["refresh_token"].as_str().unwrap().to_owned();
+    let (s, _) = send(
+        c.post(url("/api/register"))
+            .json(&json!({"username": "bob", "password": "pw-bob"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let bob = login(&c, &base, "bob", "pw-bob").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = metrics().await;
+
+    // Accepted: 4 (two reads, one write, one refresh).
+    let items = |t: &str| c.get(url("/api/items")).bearer_auth(t);
+    assert_eq!(send(items(&bob)).await, (200, json!({"items": []})));
+    assert_eq!(
+        send(
+            c.post(url("/api/items"))
+                .bearer_auth(&admin_access)
+                .json(&json!({"name": "apple"}))
+        )
+        .await,
+        (201, json!({"name": "apple"}))
+    );
+    assert_eq!(
+        send(items(&admin_access)).await,
+        (200, json!({"items": ["apple"]}))
+    );
+    let (s, refreshed) = send(c.post(url("/api/refresh")).bearer_auth(&admin_refresh)).await;
+    assert_eq!(s, 200);
+    let stale = refreshed["access_token"].as_str().unwrap().to_owned();
+    // Insufficient scope: 2.
+    for _ in 0..2 {
+        assert_eq!(
+            send(
+                c.post(url("/api/items"))
+                    .bearer_auth(&bob)
+                    .json(&json!({"name": "pear"}))
+            )
+            .await,
+            (
+                403,
+                json!({"msg": "Insufficient scope, required: write:items"})
+            )
+        );
+    }
+    // Fresh required: 1 (the refreshed token keeps the scopes but is not fresh).
+    assert_eq!(
+        send(
+            c.post(url("/api/items"))
+                .bearer_auth(&stale)
+                .json(&json!({"name": "pear"}))
+        )
+        .await,
+        (401, json!({"msg": "Fresh token required"}))
+    );
+    assert_eq!(send(items(&stale)).await.0, 200);
+    // Missing: 3; invalid: 1.
+    for _ in 0..3 {
+        assert_eq!(send(c.get(url("/api/items"))).await.0, 401);
+    }
+    assert_eq!(send(items("not-a-token")).await.0, 422);
+    // Open routes verify nothing.
+    assert_eq!(send(c.get(url("/open"))).await.0, 200);
+
+    let after = metrics().await;
+    for (outcome, reason, n) in [
+        ("accepted", "none", 5.0),
+        ("rejected", "insufficient_scope", 2.0),
+        ("rejected", "fresh_required", 1.0),
+        ("rejected", "missing", 3.0),
+        ("rejected", "invalid_token", 1.0),
+        ("rejected", "revoked", 0.0),
+        ("error", "unavailable", 0.0),
+    ] {
+        let series = verifications(outcome, reason);
+        assert_eq!(
+            sample(&after, &series) - sample(&before, &series),
+            n,
+            "{series}\n{after}"
+        );
+    }
+    // Every verified token was checked against the revocation store once: 5 accepted,
+    // 2 refused for their scope, 1 refused as not fresh (freshness is checked first, so
+    // not that one: 7 store calls).
+    let calls = "jwt_extended_revocation_store_calls_total";
+    assert_eq!(
+        sample(&after, calls) - sample(&before, calls),
+        7.0,
+        "{after}"
+    );
+    let cache = sample(&after, "jwt_extended_token_cache_hits_total")
+        + sample(&after, "jwt_extended_token_cache_misses_total")
+        - sample(&before, "jwt_extended_token_cache_hits_total")
+        - sample(&before, "jwt_extended_token_cache_misses_total");
+    assert_eq!(
+        cache, 9.0,
+        "one lookup per decoded token (the invalid one too)"
+    );
+    assert!(after.contains("jwt_extended_revocation_store_duration_seconds"));
+    // Labels carry fixed values only: nothing of the tokens.
+    for t in [&admin_access, &admin_refresh, &bob, &stale] {
+        for piece in t.split('.') {
+            assert!(!after.contains(piece));
+        }
+    }
+}
+
+/// The OpenAPI document: 3.1, the schemes the configuration implies, every route of the
+/// contract with its security requirement, and valid per `openapi-spec-validator`.
+#[tokio::test]
+async fn axum_app_openapi_document() {
+    for locations in ["headers", "headers,cookies"] {
+        let app = start(
+            "axum_app",
+            &[
+                (
+                    "JWT_SECRET_KEY",
+                    "example-test-secret-0123456789-abcdefghij",
+                ),
+                ("JWT_TOKEN_LOCATION", locations),
+            ],
+        );
+        let res = reqwest::get(format!("http://{}/openapi.json", app.addr))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/json");
+        let text = res.text().await.unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(
+            schemes["jwt_bearer"],
+            json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "An access token: `Authorization: Bearer <JWT>`."})
+        );
+        let cookies = locations.contains("cookies");
+        assert_eq!(
+            schemes["jwt_cookie"]["in"].as_str(),
+            cookies.then_some("cookie")
+        );
+        assert_eq!(
+            schemes["jwt_cookie"]["name"].as_str(),
+            cookies.then_some("access_token_cookie")
+        );
+        assert_eq!(
+            schemes["jwt_csrf"]["name"].as_str(),
+            cookies.then_some("x-csrf-token")
+        );
+
+        let security = |path: &str, method: &str| doc["paths"][path][method]["security"].clone();
+        for (path, method) in [
+            ("/api/register", "post"),
+            ("/api/login", "post"),
+            ("/api/login/cookies", "post"),
+            ("/open", "get"),
+            ("/", "get"),
+            ("/.well-known/jwks.json", "get"),
+            ("/openapi.json", "get"),
+            ("/metrics", "get"),
+        ] {
+            assert!(doc["paths"][path][method].is_object(), "{path} {method}");
+            assert_eq!(security(path, method), Value::Null, "{path} is open");
+        }
+        for (path, method) in [
+            ("/api/logout/cookies", "post"),
+            ("/api/refresh", "post"),
+            ("/api/logout", "post"),
+            ("/api/protected", "get"),
+            ("/api/me", "get"),
+            ("/api/optional", "get"),
+            ("/api/fresh", "post"),
+            ("/api/admin", "delete"),
+            ("/api/users/{id}", "delete"),
+            ("/api/items", "get"),
+            ("/api/items", "post"),
+        ] {
+            let s = security(path, method);
+            assert!(
+                s.as_array().is_some_and(|a| !a.is_empty()),
+                "{path} {method}: {s}"
+            );
+        }
+        assert_eq!(
+            security("/api/items", "get")[0],
+            json!({"jwt_bearer": ["read:items"]})
+        );
+        assert_eq!(
+            security("/api/items", "post")[0],
+            json!({"jwt_bearer": ["write:items"]})
+        );
+        // Optional: anonymous is an alternative.
+        assert!(
+            security("/api/optional", "get")
+                .as_array()
+                .unwrap()
+                .contains(&json!({}))
+        );
+        if cookies {
+            assert_eq!(
+                security("/api/items", "post")[1],
+                json!({"jwt_cookie": ["write:items"], "jwt_csrf": []})
+            );
+            assert_eq!(
+                security("/api/items", "get")[1],
+                json!({"jwt_cookie": ["read:items"]})
+            );
+            assert_eq!(
+                security("/api/refresh", "post")[1],
+                json!({"jwt_refresh_cookie": [], "jwt_refresh_csrf": []})
+            );
+        }
+        validate_openapi(&text);
+    }
+}
+
+/// Validates an OpenAPI document with `openapi-spec-validator` (the Python of `.ci/run`'s
+/// venv, `OPENAPI_PYTHON`).
+fn validate_openapi(text: &str) {
+    let python = match std::env::var("OPENAPI_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set OPENAPI_PYTHON to a Python with openapi-spec-validator (see .ci/run)"
+            );
+            eprintln!(
+                "OPENAPI_PYTHON not set: skipping the OpenAPI validation (CI always runs it)"
+            );
+            return;
+        }
+    };
+    let mut child = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import json, sys\n\
+             from openapi_spec_validator import validate, OpenAPIV31SpecValidator\n\
+             validate(json.load(sys.stdin), cls=OpenAPIV31SpecValidator)\n\
+             print('valid')",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the validator");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "valid",
+        "openapi-spec-validator: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The RFC 6750 style: a missing scope is 403 `insufficient_scope` with the scope, no token
+/// a bare `Bearer` challenge.
+#[tokio::test]
+async fn axum_app_rfc6750_scope_challenge() {
+    let app = start(
+        "axum_app",
+        &[
+            (
+                "JWT_SECRET_KEY",
+                "example-test-secret-0123456789-abcdefghij",
+            ),
+            ("JWT_ERROR_STYLE", "rfc6750"),
+        ],
+    );
+    let base = format!("http://{}", app.addr);
+    let c = reqwest::Client::new();
+    let (s, _) = send(
+        c.post(format!("{base}/api/register"))
+            .json(&json!({"username": "bob", "password": "pw-bob"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let bob = login(&c, &base, "bob", "pw-bob").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = c
+        .post(format!("{base}/api/items"))
+        .bearer_auth(&bob)
+        .json(&json!({"name": "pear"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        r#"Bearer error="insufficient_scope", error_description="Insufficient scope, required: write:items", scope="write:items""#
+    );
+    let res = c.get(format!("{base}/api/items")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let res = c
+        .get(format!("{base}/api/items"))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}

@@ -1,9 +1,11 @@
 //! Case 61 of the security reference: logs never carry secrets. A subscriber that keeps
 //! everything (TRACE, every field, every span) watches a run of the battery's requests
 //! (valid, malformed, forged, expired, not yet valid, wrong type, not fresh, revoked,
-//! CSRF-failing, cookie, query and JSON-body tokens, user-lookup and store failures), and
-//! the captured text must contain no token, no part of one, no secret, no CSRF value and
-//! no claim value. Rejections of client input log at DEBUG or below.
+//! CSRF-failing, cookie, query and JSON-body tokens, user-lookup and store failures, scope
+//! and role refusals), and the captured text (events and spans) must contain no token, no
+//! part of one, no secret, no CSRF value and no claim value. Rejections of client input log
+//! at DEBUG or below, store failures at WARN. The metrics recorder watches the same run: its
+//! labels hold only the fixed values of the `telemetry` module, nothing of a token.
 //!
 //! This file is its own test binary with one test, so the global subscriber sees only it.
 
@@ -24,8 +26,8 @@ use jwt_extended::store::{
     Check, Consumption, MemoryStore, RevocationStore, StoreError, StoreErrorKind,
 };
 use jwt_extended::{
-    BoxError, DecodedToken, FreshJwtRequired, ImplicitRefreshLayer, JwtBodyLayer, JwtManager,
-    JwtRequired, RefreshJwtRequired, TokenLocation, UserLoader,
+    BoxError, DecodedToken, FreshJwtRequired, HasRoles, ImplicitRefreshLayer, JwtBodyLayer,
+    JwtManager, JwtRequired, RefreshJwtRequired, Scoped, TokenLocation, UserLoader, roles, scopes,
 };
 use serde_json::json;
 use tower::ServiceExt;
@@ -154,8 +156,13 @@ impl RevocationStore for BrokenStore {
     }
 }
 
+scopes!(ReadItems = "read:items");
+roles!(Admin = "admin" in ["realm_access", "roles"]);
+
 fn app(m: &JwtManager) -> Router {
     Router::new()
+        .route("/scoped", get(|_: Scoped<ReadItems>| async { "scoped" }))
+        .route("/role", get(|_: HasRoles<Admin>| async { "role" }))
         .route(
             "/protected",
             get(|j: JwtRequired| async move { j.subject().unwrap_or_default().to_owned() })
@@ -217,6 +224,9 @@ async fn case_61_no_secrets_in_logs() {
                 .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
         );
     tracing::subscriber::set_global_default(subscriber).unwrap();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let metrics = recorder.handle();
+    metrics::set_global_recorder(recorder).unwrap();
 
     let clock = clock();
     let m = builder(&clock)
@@ -268,9 +278,20 @@ async fn case_61_no_secrets_in_logs() {
         &json!({"sub": "alice", "exp": NOW + 900, "nbf": NOW + 500, "jti": "NBF-JTI-9901"}),
     );
     let wrong_exp = sign_claims(&json!({"sub": "alice", "exp": "EXP-AS-TEXT-4477"}));
+    let unscoped = m
+        .access_token("alice")
+        .claim("scope", "UNGRANTED-SCOPE-4242 read:itemz")
+        .claim("realm_access", json!({"roles": ["ROLE-VALUE-8181"]}))
+        .create()
+        .unwrap();
+    let scoped = m
+        .access_token("scoped-subject-3131")
+        .claim("scope", "read:items")
+        .create()
+        .unwrap();
     for t in [
         &valid, &csrf, &refresh, &fresh, &revoked, &expiring, &ghost, &db_down, &forged, &none,
-        &not_yet, &wrong_exp,
+        &not_yet, &wrong_exp, &unscoped, &scoped,
     ] {
         secrets.push(t.clone());
     }
@@ -284,6 +305,9 @@ async fn case_61_no_secrets_in_logs() {
         "EXP-AS-TEXT-4477",
         "ghost-user-0001",
         "db-down-user-0002",
+        "UNGRANTED-SCOPE-4242",
+        "ROLE-VALUE-8181",
+        "scoped-subject-3131",
     ] {
         secrets.push(v.into());
     }
@@ -307,6 +331,15 @@ async fn case_61_no_secrets_in_logs() {
     statuses.push(send(&app, bearer(Method::GET, "/fresh", &fresh)).await);
     statuses.push(send(&app, bearer(Method::POST, "/refresh", &refresh)).await);
     statuses.push(send(&app, bearer(Method::POST, "/refresh", &valid)).await);
+    // Scopes and roles.
+    for (path, t) in [
+        ("/scoped", &unscoped),
+        ("/scoped", &scoped),
+        ("/role", &unscoped),
+        ("/role", &forged),
+    ] {
+        statuses.push(send(&app, bearer(Method::GET, path, t)).await);
+    }
     let no_header = Request::get("/protected").body(Body::empty()).unwrap();
     statuses.push(send(&app, no_header).await);
     let two = Request::get("/protected")
@@ -375,26 +408,103 @@ async fn case_61_no_secrets_in_logs() {
     let set_cookies = SET_COOKIES.lock().unwrap().clone();
     assert!(!set_cookies.is_empty(), "the implicit refresh ran");
     secrets.extend(set_cookies.into_iter().filter(|v| !v.is_empty()));
-    for s in [200, 401, 422, 503] {
+    for s in [200, 401, 403, 422, 503] {
         assert!(statuses.contains(&s), "the run covers {s}: {statuses:?}");
     }
     let text = capture.text.lock().unwrap().clone();
     let events = capture.events.lock().unwrap().clone();
-    assert!(
-        events
-            .iter()
-            .any(|(_, target, _)| target == "jwt_extended::rejection"),
-        "rejections are logged: {text}"
-    );
+    let verifications: Vec<_> = events
+        .iter()
+        .filter(|(_, target, _)| target == jwt_extended::telemetry::TARGET)
+        .collect();
+    for reason in [
+        "reason=none",
+        "reason=insufficient_scope",
+        "reason=forbidden",
+        "reason=revoked",
+        "reason=unavailable",
+        "cache_hit=",
+        "location=cookies",
+        "token_type=access",
+    ] {
+        assert!(
+            verifications.iter().any(|(_, _, f)| f.contains(reason)),
+            "a verification event has {reason}: {text}"
+        );
+    }
+    let rendered = metrics.render();
     for secret in &secrets {
         for piece in secret.split('.').filter(|p| p.len() >= 8) {
             assert!(!text.contains(piece), "the logs contain {piece:?}:\n{text}");
+            assert!(
+                !rendered.contains(piece),
+                "the metrics contain {piece:?}:\n{rendered}"
+            );
         }
     }
     for (level, target, fields) in &events {
-        assert!(
-            *level >= Level::DEBUG,
-            "{level} {target}{fields}: client errors log at DEBUG or below"
-        );
+        if fields.contains("reason=unavailable") {
+            assert_eq!(
+                *level,
+                Level::WARN,
+                "{target}{fields}: store failures at WARN"
+            );
+        } else {
+            assert!(
+                *level >= Level::DEBUG,
+                "{level} {target}{fields}: client errors log at DEBUG or below"
+            );
+        }
+    }
+    // Every label value comes from the telemetry module's fixed sets.
+    let allowed = [
+        "outcome=\"accepted\"",
+        "outcome=\"anonymous\"",
+        "outcome=\"rejected\"",
+        "outcome=\"error\"",
+        "reason=\"none\"",
+        "reason=\"missing\"",
+        "reason=\"csrf\"",
+        "reason=\"invalid_token\"",
+        "reason=\"wrong_token_type\"",
+        "reason=\"expired\"",
+        "reason=\"revoked\"",
+        "reason=\"fresh_required\"",
+        "reason=\"user_lookup\"",
+        "reason=\"claims_verification\"",
+        "reason=\"forbidden\"",
+        "reason=\"insufficient_scope\"",
+        "reason=\"unavailable\"",
+        "quantile=",
+    ];
+    let mut series = 0;
+    for line in rendered
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        assert!(line.starts_with("jwt_extended_"), "{line}");
+        if let Some(labels) = line
+            .split_once('{')
+            .map(|(_, rest)| rest.split_once('}').unwrap().0)
+        {
+            for label in labels.split(',') {
+                assert!(
+                    allowed.iter().any(|a| label.starts_with(a)),
+                    "label {label} in {line}"
+                );
+            }
+        }
+        series += 1;
+    }
+    // With the `metrics` feature (`--all-features`), the run is counted.
+    assert_eq!(series > 0, cfg!(feature = "metrics"), "{rendered}");
+    #[cfg(feature = "metrics")]
+    for name in [
+        "jwt_extended_verifications_total{outcome=\"error\",reason=\"unavailable\"}",
+        "jwt_extended_revocation_store_errors_total",
+        "jwt_extended_token_cache_hits_total",
+        "jwt_extended_token_cache_misses_total",
+    ] {
+        assert!(rendered.contains(name), "{name} in {rendered}");
     }
 }

@@ -91,12 +91,14 @@ async fn authenticate(
         .ok_or_else(bad)
 }
 
-/// A fresh access token and a refresh token issued as a pair, both carrying `is_admin`.
+/// A fresh access token and a refresh token issued as a pair, both carrying `is_admin` and
+/// the user's OAuth `scope`.
 fn issue(manager: &JwtManager, user: &User) -> Result<(String, String), JwtError> {
     let pair = manager
         .token_pair(&user.id)
         .fresh(true)
         .claim("is_admin", user.is_admin)
+        .claim("scope", crate::items::scope_of(user))
         .create()?;
     Ok((pair.access_token, pair.refresh_token))
 }
@@ -194,9 +196,11 @@ async fn refresh(State(state): State<AppState>, jwt: RefreshJwtRequired) -> Resp
             .claim("is_admin")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let scope = jwt.token().claim("scope").cloned().unwrap_or(Value::Null);
         match manager
             .access_token(jwt.identity())
             .claim("is_admin", is_admin)
+            .claim("scope", scope)
             .create()
         {
             Ok(access) => (access, None),

@@ -13,7 +13,8 @@
 //! a local view of revocations), `JWT_REFRESH_ROTATION` (`true` or
 //! an overlap in seconds: `/api/refresh` then returns a new refresh token too, and a reused
 //! one revokes its whole login), `MAX_CONNECTIONS` (default 512), `RUST_LOG` (default
-//! `info`), `JWT_ALGORITHM` with `JWT_PRIVATE_KEY` and `JWT_PUBLIC_KEY` (PEM text) for an
+//! `info`), `JWT_ERROR_STYLE` (`flask`, or `rfc6750` for `WWW-Authenticate` challenges and
+//! 403 `insufficient_scope`), `JWT_ALGORITHM` with `JWT_PRIVATE_KEY` and `JWT_PUBLIC_KEY` (PEM text) for an
 //! asymmetric key, whose public half `GET /.well-known/jwks.json` publishes, and
 //! `JWT_OIDC_ISSUER` with `JWT_OIDC_AUDIENCE`: an OpenID Connect issuer whose access tokens
 //! every guarded route accepts too (keys found by discovery, re-fetched at most every 10 s
@@ -22,6 +23,7 @@
 //! One user is seeded: `admin` / `password123` (id `"1"`, an admin).
 //!
 //! The modules: `auth` (register, login, refresh, logout), `api` (the guarded routes),
+//! `items` (`/api/items`, guarded by OAuth scopes), `ops` (`/metrics` and `/openapi.json`),
 //! `demo` (`GET /`, the cookie flow in a browser), `users` (the user table and password
 //! hashing); serving (timeouts, connection limit, graceful shutdown) is in
 //! `examples/common/serve.rs`. A new group of routes is a module with a `routes()` merged
@@ -46,6 +48,8 @@
 mod api;
 mod auth;
 mod demo;
+mod items;
+mod ops;
 mod users;
 
 #[path = "../common/runtime.rs"]
@@ -62,7 +66,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use hyper_util::service::TowerToHyperService;
 use jwt_extended::store::MemoryStore;
-use jwt_extended::{BoxError, JwtBodyLayer, JwtError, JwtManager};
+use jwt_extended::{BoxError, ErrorStyle, JwtBodyLayer, JwtError, JwtManager};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -89,6 +94,12 @@ struct AppState {
     rotation: bool,
     /// `JWT_REFRESH_COOKIE_NAME`: cookie logout revokes the token in it.
     refresh_cookie_name: Arc<str>,
+    /// The items of `/api/items`.
+    items: Arc<RwLock<Vec<String>>>,
+    /// Renders the metrics for `/metrics`.
+    metrics: PrometheusHandle,
+    /// The OpenAPI document, rendered once.
+    openapi: Arc<str>,
 }
 
 fn msg(status: StatusCode, text: &str) -> Response {
@@ -104,6 +115,8 @@ fn app(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(api::routes(&state.manager))
+        .merge(items::routes())
+        .merge(ops::routes())
         .merge(demo::routes())
         // Reads JSON bodies once for the `json` token location; handlers still get them.
         .layer(JwtBodyLayer::new())
@@ -141,7 +154,17 @@ async fn main() -> Result<(), BoxError> {
     let shutdown = runtime::shutdown_signal();
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let limits = serve::Limits::from_env()?;
+    // The metrics recorder, without its own HTTP listener: `/metrics` renders it. Installed
+    // before the first request, so the crate's hot-path counters use registered handles.
+    let metrics = PrometheusBuilder::new().install_recorder()?;
+    #[cfg(feature = "metrics")]
+    jwt_extended::telemetry::describe_metrics();
     let mut builder = JwtManager::builder().from_env()?;
+    builder = match std::env::var("JWT_ERROR_STYLE").as_deref() {
+        Ok("rfc6750") => builder.error_style(ErrorStyle::Rfc6750),
+        Ok("flask") | Err(_) => builder,
+        Ok(other) => return Err(format!("JWT_ERROR_STYLE: unknown style {other:?}").into()),
+    };
     let asymmetric = std::env::var("JWT_ALGORITHM").is_ok_and(|a| !a.trim().starts_with("HS"));
     if !asymmetric && std::env::var_os("JWT_SECRET_KEY").is_none() {
         tracing::warn!(
@@ -177,6 +200,9 @@ async fn main() -> Result<(), BoxError> {
     let refresh_cookie_name =
         std::env::var("JWT_REFRESH_COOKIE_NAME").unwrap_or_else(|_| "refresh_token_cookie".into());
     let state = AppState {
+        items: Arc::new(RwLock::new(Vec::new())),
+        metrics,
+        openapi: serde_json::to_string(&ops::openapi_document(&manager))?.into(),
         manager,
         users,
         hasher: Hasher::new(),

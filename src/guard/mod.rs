@@ -32,8 +32,13 @@
 //! other guards), or put a [`RequireJwtLayer`](crate::RequireJwtLayer) in front of the service
 //! and read the guard from the request extensions.
 //!
+//! Scopes and roles ([`Scoped`], [`HasRoles`]) wrap a guard and check after it (see
+//! [`crate::scope`]). Every guard run ends with one verification event and, with the
+//! `metrics` feature, one count (see [`crate::telemetry`]).
+//!
 //! The files of this module: `verify.rs` (the pipeline above, shared by the guards and the
-//! route layers of `middleware/`) and `rejection.rs` ([`JwtRejection`]).
+//! route layers of `middleware/`), `scoped.rs` ([`Scoped`], [`HasRoles`]) and `rejection.rs`
+//! ([`JwtRejection`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -47,11 +52,40 @@ use crate::error::{ErrorKind, JwtError};
 use crate::locations::TokenLocation;
 
 mod rejection;
+mod scoped;
 mod verify;
 
 pub use rejection::JwtRejection;
 pub(crate) use rejection::Rejection;
+pub use scoped::{HasRoles, Scoped, TokenGuard};
 pub(crate) use verify::{JwtContext, Kind, RequestHead, Requirement, Verified, verify};
+
+use crate::telemetry::{self, Seen};
+
+/// What the verification event says of an accepted token.
+pub(crate) fn seen(v: &Verified) -> Seen<'_> {
+    Seen {
+        token: Some(&v.token),
+        location: Some(v.location),
+        cache_hit: v.cache_hit,
+    }
+}
+
+/// A guard's value, as the verification event sees it.
+pub(crate) trait Observe {
+    fn seen(&self) -> Seen<'_>;
+}
+
+/// The end of a guard run: one verification event (and metric), accepted or refused.
+pub(crate) fn finish<T: Observe>(result: Result<T, Rejection>) -> Result<T, JwtRejection> {
+    match result {
+        Ok(value) => {
+            telemetry::accepted(value.seen());
+            Ok(value)
+        }
+        Err(rejection) => Err(rejection.into_logged()),
+    }
+}
 
 /// The default claims type of the guards: no typed claims (read them from
 /// [`token()`](JwtRequired::token) instead).
@@ -160,12 +194,11 @@ macro_rules! guard {
                 if check(&self.verified.token) {
                     Ok(())
                 } else {
-                    Err(Rejection::new(
+                    Err(JwtRejection::from_application(
                         JwtError::new(ErrorKind::Forbidden, message)
                             .with_token(self.verified.token.clone()),
                         Some(self.verified.responder.clone()),
-                    )
-                    .into_logged())
+                    ))
                 }
             }
         }
@@ -194,12 +227,12 @@ macro_rules! guard {
             /// Runs the guard on request parts, with the claims deserialized into `C`
             #[doc = concat!("(`", stringify!($name), "::<MyClaims>::from_parts_typed(&mut parts)`).")]
             pub async fn from_parts_typed(parts: &mut Parts) -> Result<Self, JwtRejection> {
-                Self::run(parts).await.map_err(Rejection::into_logged)
+                finish(Self::run(parts).await)
             }
 
             /// Runs the guard on a request, with the claims deserialized into `C`.
             pub async fn from_request_typed<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
-                Self::run(req).await.map_err(Rejection::into_logged)
+                finish(Self::run(req).await)
             }
 
             async fn run<H: RequestHead>(head: &mut H) -> Result<Self, Rejection> {
@@ -209,6 +242,28 @@ macro_rules! guard {
                 }
             }
         }
+
+        impl<C> Observe for $name<C> {
+            fn seen(&self) -> Seen<'_> {
+                seen(&self.verified)
+            }
+        }
+
+        // Sealed: the crate-private types in its signatures are unreachable from outside.
+        #[allow(private_interfaces, private_bounds)]
+        impl<C: DeserializeOwned + Send + Sync + 'static> scoped::sealed::Sealed for $name<C> {
+            fn run_guard<H: RequestHead>(
+                head: &mut H,
+            ) -> impl std::future::Future<Output = Result<Self, Rejection>> + Send {
+                Self::run(head)
+            }
+
+            fn verified(&self) -> &Verified {
+                &self.verified
+            }
+        }
+
+        impl<C: DeserializeOwned + Send + Sync + 'static> TokenGuard for $name<C> {}
     };
 }
 
@@ -361,23 +416,33 @@ impl OptionalJwt {
 impl<C: DeserializeOwned> OptionalJwt<C> {
     /// Runs the guard on request parts, with the claims deserialized into `C`.
     pub async fn from_parts_typed(parts: &mut Parts) -> Result<Self, JwtRejection> {
-        Self::run(parts).await.map_err(Rejection::into_logged)
+        Self::run(parts).await
     }
 
     /// Runs the guard on a request, with the claims deserialized into `C`.
     pub async fn from_request_typed<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
-        Self::run(req).await.map_err(Rejection::into_logged)
+        Self::run(req).await
     }
 
-    pub(crate) async fn run<H: RequestHead>(head: &mut H) -> Result<Self, Rejection> {
+    async fn run<H: RequestHead>(head: &mut H) -> Result<Self, JwtRejection> {
         let req = Requirement {
             optional: true,
             ..Requirement::new(Kind::Access)
         };
-        match verify(head, &req).await? {
-            Some(v) => Ok(Self(Some(JwtRequired::from_verified(v)?))),
-            None => Ok(Self(None)),
-        }
+        let result = match verify(head, &req).await {
+            Ok(Some(v)) => JwtRequired::from_verified(v).map(|j| Self(Some(j))),
+            // An `OPTIONS` request passes without a verification event.
+            Ok(None) if head.method() == http::Method::OPTIONS => return Ok(Self(None)),
+            Ok(None) => Ok(Self(None)),
+            Err(e) => Err(e),
+        };
+        finish(result)
+    }
+}
+
+impl<C> Observe for OptionalJwt<C> {
+    fn seen(&self) -> Seen<'_> {
+        self.0.as_ref().map(Observe::seen).unwrap_or_default()
     }
 }
 
@@ -407,34 +472,51 @@ impl<U: fmt::Debug> fmt::Debug for CurrentUser<U> {
 impl<U: Clone + Send + Sync + 'static> CurrentUser<U> {
     /// Runs the guard on request parts.
     pub async fn from_parts(parts: &mut Parts) -> Result<Self, JwtRejection> {
-        Self::run(parts, false)
-            .await
-            .and_then(|u| u.ok_or_else(|| options_without_token(parts)))
-            .map_err(Rejection::into_logged)
+        match Self::run(parts, false).await? {
+            Some(user) => Ok(user),
+            None => Err(options_without_token(parts).into_logged()),
+        }
     }
 
     /// Runs the guard on a request (`let CurrentUser(user): CurrentUser<User> =
     /// CurrentUser::from_request(&mut req).await?;`).
     pub async fn from_request<B: Send>(req: &mut Request<B>) -> Result<Self, JwtRejection> {
-        Self::run(req, false)
-            .await
-            .and_then(|u| u.ok_or_else(|| options_without_token(req)))
-            .map_err(Rejection::into_logged)
+        match Self::run(req, false).await? {
+            Some(user) => Ok(user),
+            None => Err(options_without_token(req).into_logged()),
+        }
     }
 
+    /// Runs the guard, recording the verification (none for a required guard without a
+    /// token, which its caller refuses, nor for `OPTIONS`).
     pub(crate) async fn run<H: RequestHead>(
         head: &mut H,
         optional: bool,
-    ) -> Result<Option<Self>, Rejection> {
+    ) -> Result<Option<Self>, JwtRejection> {
         let req = Requirement {
             optional,
             ..Requirement::new(Kind::Access)
         };
-        let Some(v) = verify(head, &req).await? else {
-            return Ok(None);
+        let v = match verify(head, &req).await {
+            Ok(Some(v)) => v,
+            Ok(None) => {
+                if optional && head.method() != http::Method::OPTIONS {
+                    telemetry::accepted(Seen::default());
+                }
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into_logged()),
         };
+        let user = Self::user_of(&v);
+        if user.is_ok() {
+            telemetry::accepted(seen(&v));
+        }
+        user.map(Some).map_err(Rejection::into_logged)
+    }
+
+    fn user_of(v: &Verified) -> Result<Self, Rejection> {
         match v.user.as_deref().and_then(|u| u.downcast_ref::<U>()) {
-            Some(user) => Ok(Some(Self(user.clone()))),
+            Some(user) => Ok(Self(user.clone())),
             None => Err(Rejection::new(
                 JwtError::new(
                     ErrorKind::Misconfigured,

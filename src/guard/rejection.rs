@@ -6,29 +6,52 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::Response;
 
-use crate::error::{ErrorKind, JwtError};
+use crate::error::JwtError;
+use crate::locations::TokenLocation;
 use crate::response::{DefaultErrorResponder, ErrorResponder};
+use crate::telemetry::{self, Seen};
 
 /// A guard's failure: the error, and the responder that turns it into a response.
 pub(crate) struct Rejection {
     error: JwtError,
     responder: Option<Arc<dyn ErrorResponder>>,
+    location: Option<TokenLocation>,
+    cache_hit: Option<bool>,
 }
 
 impl Rejection {
     pub(crate) fn new(error: JwtError, responder: Option<Arc<dyn ErrorResponder>>) -> Self {
-        Self { error, responder }
+        Self {
+            error,
+            responder,
+            location: None,
+            cache_hit: None,
+        }
     }
 
-    /// The public rejection, logged: every refused request is logged here, once, as it
-    /// leaves the crate (the kind and status only, never the token or a claim).
+    /// Where the refused token was found, and whether the token cache answered (for the
+    /// verification event).
+    pub(crate) fn seen(mut self, location: TokenLocation, cache_hit: Option<bool>) -> Self {
+        self.location = Some(location);
+        self.cache_hit = cache_hit;
+        self
+    }
+
+    /// The public rejection, recorded: every refused verification is logged (and counted)
+    /// here, once, as it leaves the crate (fixed fields only, never the token or a claim).
     pub(crate) fn into_logged(self) -> JwtRejection {
-        let rejection = JwtRejection {
+        telemetry::refused(
+            &self.error,
+            Seen {
+                token: None,
+                location: self.location,
+                cache_hit: self.cache_hit,
+            },
+        );
+        JwtRejection {
             error: self.error,
             responder: self.responder,
-        };
-        rejection.log();
-        rejection
+        }
     }
 }
 
@@ -96,18 +119,20 @@ impl JwtRejection {
         }
     }
 
-    fn log(&self) {
-        let status = self.error.status().as_u16();
-        if self.error.kind() == ErrorKind::Misconfigured {
-            tracing::error!(target: "jwt_extended::rejection", status, "{}", self.error.message());
-        } else {
-            tracing::debug!(
-                target: "jwt_extended::rejection",
-                status,
-                kind = ?self.error.kind(),
-                "request rejected"
-            );
-        }
+    /// A refusal of the application's own check after an accepted verification
+    /// ([`JwtRequired::require`](crate::JwtRequired::require)): logged at DEBUG, not counted
+    /// as a verification.
+    pub(crate) fn from_application(
+        error: JwtError,
+        responder: Option<Arc<dyn ErrorResponder>>,
+    ) -> Self {
+        tracing::debug!(
+            target: "jwt_extended::rejection",
+            status = error.status().as_u16(),
+            reason = telemetry::reason(error.kind()),
+            "request refused by a claim requirement"
+        );
+        Self { error, responder }
     }
 }
 

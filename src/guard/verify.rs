@@ -61,6 +61,8 @@ impl Requirement {
 pub(crate) struct Verified {
     pub(crate) token: Arc<DecodedToken>,
     pub(crate) location: TokenLocation,
+    /// Whether the token cache answered (`None`: no cache).
+    pub(crate) cache_hit: Option<bool>,
     pub(crate) user: Option<AnyUser>,
     pub(crate) responder: Arc<dyn ErrorResponder>,
 }
@@ -173,43 +175,54 @@ pub(crate) async fn verify<H: RequestHead>(
             .map(|e| (e.verified.clone(), e.revocation_checked))
     });
     if let Some((verified, revocation_checked)) = cached {
-        check_type_and_freshness(manager, &verified.token, req.kind).map_err(reject)?;
+        let seen = |r: Rejection| r.seen(verified.location, verified.cache_hit);
+        check_type_and_freshness(manager, &verified.token, req.kind)
+            .map_err(reject)
+            .map_err(seen)?;
         if !revocation_checked && !req.skip_revocation {
             manager
                 .check_revocation(&verified.token)
                 .await
-                .map_err(reject)?;
+                .map_err(reject)
+                .map_err(seen)?;
             let (owner, locations) = (manager.clone(), locations.clone());
             remember(head, owner, verified.clone(), refresh, locations, true);
         }
         return Ok(Some(verified));
     }
 
-    let (token, location) = {
+    let (token, location, cache_hit) = {
         let mut missing: Vec<String> = Vec::new();
         let mut found = None;
         for location in locations.iter().copied() {
             match extract(manager, head, location, refresh) {
                 Ok(raw) => {
-                    let decoded = manager.verify_shared(&raw.token).await.and_then(|token| {
+                    let (decoded, hit) = manager.verify_shared(&raw.token).await;
+                    let decoded = decoded.and_then(|token| {
                         if let Some(sent) = &raw.csrf {
                             check_csrf(sent, token.csrf())?;
                         }
                         Ok(token)
                     });
-                    found = Some((decoded, location));
+                    found = Some((decoded, location, hit));
                     break;
                 }
                 Err(e) if e.is_missing() => missing.push(e.message().to_owned()),
-                Err(e) => return Err(reject(e)),
+                Err(e) => return Err(reject(e).seen(location, None)),
             }
         }
         match found {
-            Some((decoded, location)) => (decoded.map_err(reject)?, location),
+            Some((decoded, location, hit)) => (
+                decoded.map_err(|e| reject(e).seen(location, hit))?,
+                location,
+                hit,
+            ),
             None if req.optional => return Ok(None),
             None => return Err(reject(missing_everywhere(locations, &missing))),
         }
     };
+    // From here on a refusal says where the token was and whether the cache answered.
+    let reject = |e: JwtError| reject(e).seen(location, cache_hit);
 
     check_type_and_freshness(manager, &token, req.kind).map_err(reject)?;
     if !req.skip_revocation {
@@ -258,6 +271,7 @@ pub(crate) async fn verify<H: RequestHead>(
     let verified = Arc::new(Verified {
         token,
         location,
+        cache_hit,
         user,
         responder: responder.clone(),
     });

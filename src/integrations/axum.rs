@@ -31,10 +31,11 @@ use serde::de::DeserializeOwned;
 
 use crate::error::JwtError;
 use crate::guard::{
-    AnyJwtRequired, CurrentUser, FreshJwtRequired, JwtRejection, JwtRequired, OptionalJwt,
-    RefreshJwtRequired, Rejection,
+    AnyJwtRequired, CurrentUser, FreshJwtRequired, HasRoles, JwtRejection, JwtRequired,
+    OptionalJwt, RefreshJwtRequired, Scoped, TokenGuard,
 };
 use crate::response::error_answer;
+use crate::scope::{RoleSet, ScopeSet};
 
 impl IntoResponse for JwtRejection {
     fn into_response(self) -> Response {
@@ -129,6 +130,32 @@ where
     type Rejection = JwtRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Self::run(parts, true).await.map_err(Rejection::into_logged)
+        Self::run(parts, true).await
+    }
+}
+
+impl<S, T, G> FromRequestParts<S> for Scoped<T, G>
+where
+    S: Send + Sync,
+    T: ScopeSet,
+    G: TokenGuard,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).await
+    }
+}
+
+impl<S, T, G> FromRequestParts<S> for HasRoles<T, G>
+where
+    S: Send + Sync,
+    T: RoleSet,
+    G: TokenGuard,
+{
+    type Rejection = JwtRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).await
     }
 }

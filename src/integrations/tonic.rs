@@ -26,8 +26,8 @@ use crate::error::{ErrorKind, JwtError};
 use crate::response::ErrorResponder;
 
 /// Answers rejections as gRPC statuses: `unauthenticated` for token problems,
-/// `permission_denied` for wrong type, freshness, claim and claims-verification failures,
-/// `unavailable` when a store failed, `internal` for misconfiguration.
+/// `permission_denied` for wrong type, freshness, claim, scope, role and claims-verification
+/// failures, `unavailable` when a store failed, `internal` for misconfiguration.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GrpcErrorResponder;
 
@@ -39,6 +39,7 @@ impl GrpcErrorResponder {
             ErrorKind::WrongTokenType
             | ErrorKind::FreshRequired
             | ErrorKind::Forbidden
+            | ErrorKind::InsufficientScope
             | ErrorKind::ClaimsVerification => Status::permission_denied(msg),
             ErrorKind::Unavailable => Status::unavailable(msg),
             ErrorKind::TokenCreation | ErrorKind::Misconfigured => Status::internal(msg),

@@ -35,6 +35,12 @@ impl QueryConfig {
         })
     }
 
+    /// The parameter's name and the prefix its value starts with.
+    #[cfg_attr(not(feature = "utoipa"), allow(dead_code))]
+    pub(crate) fn name_and_prefix(&self) -> (&str, &str) {
+        (&self.name, &self.prefix)
+    }
+
     /// The first `name=` parameter, percent-decoded; empty counts as missing.
     pub(crate) fn extract<'a>(&self, uri: &'a Uri) -> Result<Found<'a>, JwtError> {
         let value = uri.query().and_then(|q| {

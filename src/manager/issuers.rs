@@ -13,6 +13,7 @@ use crate::error::{ConfigError, JwtError};
 use crate::issuer::Issuer;
 use crate::issuer::keys::{IssuerKeys, KeyError, TableKeys};
 use crate::jwk::Lookup;
+use crate::telemetry;
 
 /// The configured issuers by their exact `iss`.
 #[derive(Default)]
@@ -149,8 +150,12 @@ impl JwtManager {
     }
 
     /// Verifies a token for the guards: routed by `iss`, through the verified-token cache,
-    /// fetching an external issuer's keys when needed.
-    pub(crate) async fn verify_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+    /// fetching an external issuer's keys when needed. The flag says whether the cache
+    /// answered (`None` without a cache).
+    pub(crate) async fn verify_shared(
+        &self,
+        token: &str,
+    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
         let issuers = &self.inner.issuers;
         if issuers.is_empty() {
             return self.decode_shared(token);
@@ -160,17 +165,27 @@ impl JwtManager {
         if let Some(hit) = cache.and_then(|c| c.get(token, now.secs, self.leeway())) {
             match hit {
                 Ok(decoded) if decoded.external && !issuers.still_published(&decoded) => {}
-                other => return other,
+                other => {
+                    telemetry::token_cache(true);
+                    return (other, Some(true));
+                }
             }
         }
+        let hit = cache.map(|_| {
+            telemetry::token_cache(false);
+            false
+        });
         let decoded = match issuers.route(token, &self.inner.verifier.config) {
-            Some(external) => external.decode_fetching(self, token, now).await?,
-            None => self.inner.verifier.decode(token, now, Expiry::Enforce)?,
+            Some(external) => external.decode_fetching(self, token, now).await,
+            None => self.inner.verifier.decode(token, now, Expiry::Enforce),
         };
-        let decoded = Arc::new(decoded);
+        let decoded = match decoded {
+            Ok(decoded) => Arc::new(decoded),
+            Err(e) => return (Err(e), hit),
+        };
         if let Some(cache) = cache {
             cache.insert(token, decoded.clone(), now.secs);
         }
-        Ok(decoded)
+        (Ok(decoded), hit)
     }
 }

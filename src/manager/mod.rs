@@ -21,8 +21,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use jsonwebtoken::jwk::JwkSet;
 use http_body_util::Full;
+use jsonwebtoken::jwk::JwkSet;
 
 use crate::cache::TokenCache;
 use crate::callbacks::GuardCallbacks;
@@ -32,6 +32,7 @@ use crate::decode::{Expiry, Now, Verifier};
 use crate::error::JwtError;
 use crate::locations::{RequestSettings, TokenLocation};
 use crate::response::{ErrorResponder, error_answer};
+use crate::telemetry;
 use crate::token::{Identity, Issuer, TokenBuilder, TokenPairBuilder};
 
 mod builder;
@@ -199,24 +200,38 @@ impl JwtManager {
             .map_err(|e| self.answered(e))
     }
 
-    /// Verifies a token for the guards (through the verified-token cache).
+    /// Verifies a token for the guards (through the verified-token cache); the flag says
+    /// whether the cache answered (`None` without a cache).
     #[cfg(not(feature = "jwks"))]
-    pub(crate) async fn verify_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+    pub(crate) async fn verify_shared(
+        &self,
+        token: &str,
+    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
         self.decode_shared(token)
     }
 
     /// Verifies a token for the guards, through the verified-token cache.
-    pub(crate) fn decode_shared(&self, token: &str) -> Result<Arc<DecodedToken>, JwtError> {
+    /// Decodes through the token cache when it is on; the flag says whether the cache
+    /// answered (`None` without a cache).
+    pub(crate) fn decode_shared(
+        &self,
+        token: &str,
+    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
         let Some(cache) = &self.inner.cache else {
-            return self.decode_token(token).map(Arc::new);
+            return (self.decode_token(token).map(Arc::new), None);
         };
         let now = self.now();
         if let Some(hit) = cache.get(token, now.secs, self.inner.verifier.config.leeway) {
-            return hit;
+            telemetry::token_cache(true);
+            return (hit, Some(true));
         }
-        let decoded = Arc::new(self.inner.verifier.decode(token, now, Expiry::Enforce)?);
+        telemetry::token_cache(false);
+        let decoded = match self.inner.verifier.decode(token, now, Expiry::Enforce) {
+            Ok(decoded) => Arc::new(decoded),
+            Err(e) => return (Err(e), Some(false)),
+        };
         cache.insert(token, decoded.clone(), now.secs);
-        Ok(decoded)
+        (Ok(decoded), Some(false))
     }
 
     /// The JWK Set of the public keys that verify this manager's own tokens: the current

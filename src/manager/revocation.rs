@@ -11,6 +11,7 @@ use crate::callbacks::Blocklist;
 use crate::claims::{DecodedToken, TokenType};
 use crate::error::{ErrorKind, JwtError};
 use crate::store::{Consumption, RevocationStore, StoreError, keep_until};
+use crate::telemetry::StoreTimer;
 use crate::token::TokenPair;
 
 /// The revocation settings of a manager.
@@ -170,10 +171,10 @@ impl JwtManager {
                 n += 1;
             }
             let identity = token.subject();
-            let check = store
-                .check(&refs[..n], identity)
-                .await
-                .map_err(unavailable)?;
+            let timer = StoreTimer::start();
+            let check = store.check(&refs[..n], identity).await;
+            timer.finish(check.is_err());
+            let check = check.map_err(unavailable)?;
             let before_cutoff = check
                 .user_not_before
                 .is_some_and(|nb| token.issued_at().is_none_or(|iat| iat < nb));

@@ -20,10 +20,12 @@ use super::body::{BoxFuture, ResponseBody};
 use crate::error::{ErrorKind, JwtError};
 use crate::guard::{
     AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, NoClaims, OptionalJwt,
-    RefreshJwtRequired, Rejection, Requirement, verify,
+    RefreshJwtRequired, Rejection, Requirement, seen, verify,
 };
 use crate::locations::TokenLocation;
 use crate::manager::JwtManager;
+use crate::scope::{RequiredRoles, RequiredScopes};
+use crate::telemetry::{self, Seen};
 
 type ClaimPredicate = dyn Fn(Option<&Value>) -> bool + Send + Sync;
 
@@ -81,6 +83,8 @@ pub struct RequireJwtLayer {
     manager: JwtManager,
     requirement: Requirement,
     claims: Arc<[ClaimCheck]>,
+    scopes: Option<RequiredScopes>,
+    roles: Option<RequiredRoles>,
 }
 
 impl fmt::Debug for RequireJwtLayer {
@@ -91,6 +95,8 @@ impl fmt::Debug for RequireJwtLayer {
                 "claims",
                 &self.claims.iter().map(|c| &*c.name).collect::<Vec<_>>(),
             )
+            .field("scopes", &self.scopes)
+            .field("roles", &self.roles)
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +107,8 @@ impl RequireJwtLayer {
             manager: manager.clone(),
             requirement,
             claims: Arc::new([]),
+            scopes: None,
+            roles: None,
         }
     }
 
@@ -169,6 +177,44 @@ impl RequireJwtLayer {
             message: message.into(),
         });
         self.claims = claims.into();
+        self
+    }
+}
+
+impl RequireJwtLayer {
+    /// Also requires OAuth scopes (see [`crate::scope`]), answering `403`
+    /// ([`ErrorKind::InsufficientScope`]) otherwise. Replaces an earlier scope requirement.
+    /// On an optional route the check applies only when a token was sent.
+    ///
+    /// ```
+    /// use jwt_extended::{JwtManager, RequireJwtLayer, RequiredScopes, ScopeSet, scopes};
+    ///
+    /// scopes!(pub ReadItems = "read:items");
+    ///
+    /// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+    /// let read = RequireJwtLayer::access(&manager).require_scopes(RequiredScopes::of::<ReadItems>());
+    /// let write = RequireJwtLayer::fresh(&manager).require_scopes(RequiredScopes::all_of(["write:items"]));
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn require_scopes(mut self, scopes: RequiredScopes) -> Self {
+        self.scopes = Some(scopes);
+        self
+    }
+
+    /// Also requires roles at a claim path (see [`crate::scope`]), answering `403`
+    /// ([`ErrorKind::Forbidden`]) otherwise. Replaces an earlier role requirement. On an
+    /// optional route the check applies only when a token was sent.
+    ///
+    /// ```
+    /// use jwt_extended::{ClaimPath, JwtManager, RequireJwtLayer, RequiredRoles};
+    ///
+    /// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
+    /// let admins = RequireJwtLayer::access(&manager)
+    ///     .require_roles(RequiredRoles::any_of(ClaimPath::keycloak_realm(), ["admin"]));
+    /// # Ok::<(), jwt_extended::ConfigError>(())
+    /// ```
+    pub fn require_roles(mut self, roles: RequiredRoles) -> Self {
+        self.roles = Some(roles);
         self
     }
 }
@@ -282,19 +328,33 @@ async fn authorize<B: Send>(
     let verified = verify(req, req_).await?;
     let Some(verified) = verified else {
         if req_.optional && req.method() != http::Method::OPTIONS {
+            telemetry::accepted(Seen::default());
             req.extensions_mut().insert(OptionalJwt::<NoClaims>(None));
         }
         return Ok(());
     };
+    let refuse = |error: JwtError| {
+        Rejection::new(
+            error.with_token(verified.token.clone()),
+            Some(verified.responder.clone()),
+        )
+        .seen(verified.location, verified.cache_hit)
+    };
     for check in layer.claims.iter() {
         if !(check.predicate)(verified.token.claim(&check.name)) {
-            return Err(Rejection::new(
-                JwtError::new(ErrorKind::Forbidden, check.message.clone())
-                    .with_token(verified.token.clone()),
-                Some(verified.responder.clone()),
-            ));
+            return Err(refuse(JwtError::new(
+                ErrorKind::Forbidden,
+                check.message.clone(),
+            )));
         }
     }
+    if let Some(scopes) = &layer.scopes {
+        scopes.check(&verified.token).map_err(refuse)?;
+    }
+    if let Some(roles) = &layer.roles {
+        roles.check(&verified.token).map_err(refuse)?;
+    }
+    telemetry::accepted(seen(&verified));
     let ext = req.extensions_mut();
     match (req_.kind, req_.optional) {
         (_, true) => {
