@@ -23,7 +23,7 @@
 //! | `status` | the HTTP status of a refusal |
 //! | `token_type` | `access`, `refresh` or `other`, once the token is verified |
 //! | `location` | `headers`, `cookies`, `query_string` or `json`, once a token was found |
-//! | `issuer` | which configured issuer verified the token: `self` for the manager's own keys |
+//! | `issuer` | which configured issuer verified the token: `self` for the manager's own keys, else the external issuer's name as configured |
 //! | `kid` | the key id of a verified token (one the manager's keys verified; never the `kid` of a token that failed) |
 //! | `cache_hit` | whether the verified-token cache answered, once the token was decoded |
 //!
@@ -307,7 +307,7 @@ pub(crate) fn refused(error: &JwtError, seen: Seen<'_>) {
 struct Fields<'a> {
     token_type: Option<&'static str>,
     location: Option<&'static str>,
-    issuer: Option<&'static str>,
+    issuer: Option<&'a str>,
     kid: Option<&'a str>,
     cache_hit: Option<bool>,
 }
@@ -317,10 +317,23 @@ impl<'a> Fields<'a> {
         Self {
             token_type: seen.token.map(token_type),
             location: seen.location.map(TokenLocation::as_str),
-            issuer: seen.token.map(|_| "self"),
+            issuer: seen.token.map(issuer_of),
             kid: seen.token.and_then(DecodedToken::kid),
             cache_hit: seen.cache_hit,
         }
+    }
+}
+
+/// Which configured issuer verified `token`: `self`, or the external issuer's name (the
+/// token's `iss`, which matched a configured issuer exactly).
+fn issuer_of(token: &DecodedToken) -> &str {
+    if token.external {
+        token
+            .claim("iss")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("external")
+    } else {
+        "self"
     }
 }
 
@@ -399,17 +412,16 @@ impl StoreTimer {
     }
 }
 
-/// One fetch of an external issuer's JWK Set, for the external issuers' key fetcher.
-#[cfg_attr(not(test), allow(dead_code))]
+/// One fetch of an external issuer's JWK Set (discovery included), counted by outcome.
+/// The fetcher logs it itself, with the issuer and the reason of a failure.
 pub(crate) fn jwks_fetch(ok: bool) {
-    let outcome = if ok { "ok" } else { "error" };
     #[cfg(feature = "metrics")]
-    metrics::counter!(JWKS_FETCHES, "outcome" => outcome).increment(1);
-    if ok {
-        tracing::debug!(target: TARGET, outcome, "JWKS fetched");
-    } else {
-        tracing::warn!(target: TARGET, outcome, "JWKS fetch failed");
+    {
+        let outcome = if ok { "ok" } else { "error" };
+        metrics::counter!(JWKS_FETCHES, "outcome" => outcome).increment(1);
     }
+    #[cfg(not(feature = "metrics"))]
+    let _ = ok;
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ use crate::decode::KeySource;
 use crate::error::{ConfigError, ErrorKind, JwtError};
 use crate::jwk::{KeyTable, Lookup, parse_set};
 use crate::keys::VerifyKey;
+use crate::telemetry;
 
 /// An issuer's keys and its rules, built once per manager.
 pub(crate) struct IssuerKeys {
@@ -310,6 +311,7 @@ impl IssuerKeys {
             at: Some(started),
             ok: outcome.is_ok(),
         };
+        telemetry::jwks_fetch(outcome.is_ok());
         match outcome {
             Ok((table, skipped, max_age)) => {
                 tracing::debug!(
