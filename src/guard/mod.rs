@@ -52,7 +52,9 @@ mod verify;
 
 pub use rejection::JwtRejection;
 pub(crate) use rejection::Rejection;
-pub(crate) use verify::{JwtContext, Kind, RequestHead, Requirement, Verified, verify};
+pub(crate) use verify::{
+    JwtContext, Kind, LayerSettings, RequestHead, Requirement, Verified, verify,
+};
 
 /// The default claims type of the guards: no typed claims (read them from
 /// [`token()`](JwtRequired::token) instead).
@@ -201,7 +203,7 @@ fn options_without_token<H: RequestHead>(head: &H) -> Rejection {
     let responder = head
         .extensions()
         .get::<JwtContext>()
-        .map(|c| c.manager.responder().clone());
+        .map(|c| c.manager().responder().clone());
     Rejection::new(
         JwtError::new(
             ErrorKind::Missing,

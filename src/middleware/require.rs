@@ -19,8 +19,8 @@ use tower_service::Service;
 use super::body::{BoxFuture, ResponseBody};
 use crate::error::{ErrorKind, JwtError};
 use crate::guard::{
-    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, NoClaims, OptionalJwt,
-    RefreshJwtRequired, Rejection, Requirement, verify,
+    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, LayerSettings, NoClaims,
+    OptionalJwt, RefreshJwtRequired, Rejection, Requirement, verify,
 };
 use crate::locations::TokenLocation;
 use crate::manager::JwtManager;
@@ -79,6 +79,8 @@ struct ClaimCheck {
 #[must_use]
 pub struct RequireJwtLayer {
     manager: JwtManager,
+    /// What this layer puts into requests that carry no context of its manager.
+    context: Arc<LayerSettings>,
     requirement: Requirement,
     claims: Arc<[ClaimCheck]>,
 }
@@ -99,6 +101,10 @@ impl RequireJwtLayer {
     fn new(manager: &JwtManager, requirement: Requirement) -> Self {
         Self {
             manager: manager.clone(),
+            context: Arc::new(LayerSettings {
+                manager: manager.clone(),
+                locations: None,
+            }),
             requirement,
             claims: Arc::new([]),
         }
@@ -238,12 +244,9 @@ where
         let ours = req
             .extensions()
             .get::<JwtContext>()
-            .is_some_and(|ctx| ctx.manager.is(&self.layer.manager));
+            .is_some_and(|ctx| ctx.manager().is(&self.layer.manager));
         if !ours {
-            req.extensions_mut().insert(JwtContext {
-                manager: self.layer.manager.clone(),
-                locations: None,
-            });
+            JwtContext::install(req.extensions_mut(), &self.layer.context);
         }
         let layer = self.layer.clone();
         let fut: VerifyFuture<B> = Box::pin(async move {
