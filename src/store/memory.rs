@@ -67,6 +67,10 @@ pub struct MemoryStore {
     hasher: RandomState,
     /// Entries in all maps of all shards, expired or not, plus reservations in flight.
     len: AtomicUsize,
+    /// Per-identity entries in all shards, plus insertions in flight: counted up before an
+    /// entry can be seen and down after it is gone, so a check that reads zero may skip
+    /// the identity lookup (it is ordered before any such insertion).
+    users: AtomicUsize,
     capacity: usize,
     clock: Arc<dyn Clock>,
     /// Time between two incremental sweep steps (one shard each), in milliseconds.
@@ -111,6 +115,7 @@ impl MemoryStore {
             shards: shards.into_boxed_slice(),
             hasher: RandomState::new(),
             len: AtomicUsize::new(0),
+            users: AtomicUsize::new(0),
             capacity: Self::DEFAULT_CAPACITY,
             clock: Arc::new(SystemClock),
             step_every_ms: 0,
@@ -264,7 +269,10 @@ impl MemoryStore {
     }
 
     fn sweep_shard(&self, index: usize, now: u64) -> usize {
-        let removed = self.lock(index).retain_unexpired(now, &self.hasher);
+        let (removed, users) = self.lock(index).retain_unexpired(now, &self.hasher);
+        if users > 0 {
+            self.users.fetch_sub(users, Ordering::SeqCst);
+        }
         if removed > 0 {
             self.len.fetch_sub(removed, Ordering::AcqRel);
         }
@@ -434,7 +442,10 @@ impl MemoryStore {
                 self.release(1);
             }
         }
-        if let Some(identity) = identity {
+        // Most stores hold no per-identity entry: then there is nothing to look up.
+        if let Some(identity) = identity
+            && self.users.load(Ordering::SeqCst) > 0
+        {
             let hash = self.hash(identity);
             let mut shard = self.lock(Self::shard_of(hash));
             if let Ok(entry) = shard
@@ -447,6 +458,7 @@ impl MemoryStore {
                 } else {
                     entry.remove();
                     drop(shard);
+                    self.users.fetch_sub(1, Ordering::SeqCst);
                     self.release(1);
                 }
             }
@@ -492,6 +504,8 @@ impl RevocationStore for MemoryStore {
         let now = self.now();
         let hash = self.hash(identity);
         let reserved = self.reserve(1, now);
+        // Counted before the entry can be seen (see `users`).
+        self.users.fetch_add(1, Ordering::SeqCst);
         let inserted = {
             let mut shard = self.lock(Self::shard_of(hash));
             match shard.users.find_mut(hash, |(name, _)| **name == *identity) {
@@ -518,6 +532,9 @@ impl RevocationStore for MemoryStore {
                 None => None,
             }
         };
+        if inserted != Some(true) {
+            self.users.fetch_sub(1, Ordering::SeqCst);
+        }
         self.finish_write(reserved, inserted)
     }
 
@@ -619,8 +636,9 @@ struct Shard {
 }
 
 impl Shard {
-    /// Drops entries kept until before `now`; returns how many.
-    fn retain_unexpired(&mut self, now: u64, hasher: &RandomState) -> usize {
+    /// Drops entries kept until before `now`; returns how many, and how many of them were
+    /// per-identity entries.
+    fn retain_unexpired(&mut self, now: u64, hasher: &RandomState) -> (usize, usize) {
         fn retain<T>(
             table: &mut HashTable<T>,
             keep: impl Fn(&T) -> bool,
@@ -635,14 +653,15 @@ impl Shard {
             before - table.len()
         }
         let key = |k: &Key| hasher.hash_one(k);
-        retain(&mut self.revoked, |e| e.1 >= now, |e| key(&e.0))
-            + retain(
-                &mut self.users,
-                |e| e.1.until >= now,
-                |e| hasher.hash_one(&*e.0),
-            )
+        let users = retain(
+            &mut self.users,
+            |e| e.1.until >= now,
+            |e| hasher.hash_one(&*e.0),
+        );
+        let others = retain(&mut self.revoked, |e| e.1 >= now, |e| key(&e.0))
             + retain(&mut self.used, |e| e.1.until >= now, |e| key(&e.0))
-            + retain(&mut self.latest, |e| e.1.until >= now, |e| key(&e.0))
+            + retain(&mut self.latest, |e| e.1.until >= now, |e| key(&e.0));
+        (users + others, users)
     }
 }
 
@@ -822,6 +841,37 @@ mod tests {
                 assert_eq!(a == b, i == j, "{:?} vs {:?}", ids[i], ids[j]);
             }
         }
+    }
+
+    #[test]
+    fn identity_entries_are_counted_for_the_check() {
+        let clock = crate::MockClock::at_unix(1_000);
+        let store = MemoryStore::new().with_clock(clock.clone());
+        let block_on = |f| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(f)
+        };
+        let check = |who| store.check_joined(&[("jti:", UUID)], Some(who));
+        assert_eq!(check("alice").user_not_before, None);
+        block_on(store.revoke_user_before("alice", 1_001, 1_100)).unwrap();
+        block_on(store.revoke_user_before("alice", 1_002, 1_200)).unwrap();
+        assert_eq!(store.users.load(Ordering::SeqCst), 1);
+        assert_eq!(check("alice").user_not_before, Some(1_002));
+        assert_eq!(check("bob").user_not_before, None);
+        // Expired: dropped by the sweep, and counted out.
+        clock.advance(Duration::from_secs(201));
+        assert_eq!(store.sweep(), 1);
+        assert_eq!(store.users.load(Ordering::SeqCst), 0);
+        assert_eq!(check("alice").user_not_before, None);
+        // Expired and found by a check: dropped and counted out too.
+        block_on(store.revoke_user_before("bob", 1_300, 1_300)).unwrap();
+        assert_eq!(check("bob").user_not_before, Some(1_300));
+        clock.advance(Duration::from_secs(100));
+        assert_eq!(check("bob").user_not_before, None);
+        assert_eq!(store.users.load(Ordering::SeqCst), 0);
+        assert!(store.is_empty());
     }
 
     #[test]
