@@ -130,15 +130,20 @@ async fn open() -> StatusCode {
 }
 
 /// An axum app: `GET /protected` with a `JwtRequired` handler under the layer.
+///
+/// `with_state(())` turns the routes into services once, as `axum::serve` does (through
+/// `Router::into_make_service`); a router called without it builds each route (and applies
+/// its layers) again on every request.
 fn axum_guarded(manager: &JwtManager) -> Router {
     Router::new()
         .route("/protected", get(protected))
         .layer(manager.layer())
+        .with_state(())
 }
 
 /// The same app without the layer and the guard.
 fn axum_open() -> Router {
-    Router::new().route("/protected", get(open))
+    Router::new().route("/protected", get(open)).with_state(())
 }
 
 /// A plain tower service under the layer whose handler runs `JwtRequired`.

@@ -6,9 +6,12 @@
 #
 # Builds examples/axum_app in release mode, starts it on a free loopback port, logs in, runs
 # ROUNDS rounds of DURATION per endpoint, prints the requests per second of each, the
-# protected / open ratio and the server's memory (VmRSS sampled under load, peak VmHWM), and
+# protected / open ratio, the server's CPU time per request of each (from /proc) and the
+# server's memory (VmRSS sampled under load, peak VmHWM), and
 # stops everything it started. Settings (environment): ROUNDS (4), DURATION (10s),
-# THREADS (2), CONNECTIONS (64), STORE (the revocation store: `memory`, the default;
+# THREADS (2), CONNECTIONS (64), PIN (1: the server on CPU 0 and wrk on CPU 1 with taskset,
+# when there are two CPUs or more; 0: both free), APP (a prebuilt axum_app binary to run
+# instead of building one, e.g. to compare two versions), STORE (the revocation store: `memory`, the default;
 # `redis`, a RedisStore checking Redis on every request; `redis-local`, a RedisStore with
 # a local view, trusted for REDIS_LOCAL_CACHE_MS, 50 by default). The Redis modes start
 # their own redis-server (AOF on, fsync always) on a free loopback port. Installs wrk from
@@ -27,6 +30,17 @@ case "$STORE" in
   memory | redis | redis-local) ;;
   *) printf 'STORE must be memory, redis or redis-local, not %s\n' "$STORE" >&2; exit 2 ;;
 esac
+PIN="${PIN:-1}"
+APP="${APP:-}"
+
+# Pinned: the server gets one CPU and wrk the other, so that the server's throughput is
+# bounded by its own CPU time per request, not by how the scheduler shares two CPUs.
+server_cpu=()
+client_cpu=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+  server_cpu=(taskset -c 0)
+  client_cpu=(taskset -c 1)
+fi
 
 log() { printf '==> %s\n' "$*" >&2; }
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
@@ -60,11 +74,15 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 command -v curl >/dev/null 2>&1 || { log "curl is needed"; exit 1; }
 
-log "building the example app (release)"
-cargo build --release --example axum_app --quiet
-target_dir="$(cargo metadata --format-version 1 --no-deps |
-  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-app="$target_dir/release/examples/axum_app"
+if [ -n "$APP" ]; then
+  app="$APP"
+else
+  log "building the example app (release)"
+  cargo build --release --example axum_app --quiet
+  target_dir="$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+  app="$target_dir/release/examples/axum_app"
+fi
 [ -x "$app" ] || { log "not found: $app"; exit 1; }
 
 store_env=()
@@ -90,7 +108,7 @@ log "revocation store: $STORE${store_env[*]:+ (${store_env[*]})}"
 
 # Port 0: the kernel picks a free port, and the app prints the address it got.
 secret="$(head -c 48 /dev/urandom | base64 | tr -d '\n=+/')"
-env BIND=127.0.0.1:0 JWT_SECRET_KEY="$secret" "${store_env[@]}" "$app" \
+env BIND=127.0.0.1:0 JWT_SECRET_KEY="$secret" "${store_env[@]}" "${server_cpu[@]}" "$app" \
   >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 addr=""
@@ -131,36 +149,60 @@ hwm_before_load="$(hwm_kb)"
 ) &
 sampler_pid=$!
 
-# One wrk run: prints requests/s; fails on socket errors or non-2xx answers.
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+ticks_per_s="$(getconf CLK_TCK)"
+
+# One wrk run: prints requests/s and the server's CPU µs per request; fails on socket
+# errors or non-2xx answers.
 run() {
   local name="$1"; shift
   local out="$work/wrk-$name.txt"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$out"
+  local before after requests
+  before="$(cpu_ticks)"
+  "${client_cpu[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$out"
   if grep -q -e 'Non-2xx' -e 'Socket errors' "$out"; then
     cat "$out" >&2
     log "$name: errors under load"
     exit 1
   fi
-  sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\)/\1/p' "$out"
+  after="$(cpu_ticks)"
+  requests="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$out")"
+  printf '%s %s\n' "$(sed -n 's/^Requests\/sec:[[:space:]]*\([0-9.]*\)/\1/p' "$out")" \
+    "$(calc "($after - $before) * 1000000 / $ticks_per_s / $requests")"
 }
 
-log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of: GET /open, GET /api/protected (store: $STORE)"
+pinning="not pinned"
+[ ${#server_cpu[@]} -gt 0 ] && pinning="server on CPU 0, wrk on CPU 1"
+log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of: GET /open, GET /api/protected (store: $STORE, $pinning)"
 open_all=()
 prot_all=()
-printf '%-6s %14s %18s %8s\n' round "open req/s" "protected req/s" ratio
+open_cpu_all=()
+prot_cpu_all=()
+# cpu ratio: the server's CPU µs per /open request over that per /api/protected request,
+# the throughput ratio of a server limited by its own CPU (steadier than req/s on a
+# shared machine).
+printf '%-6s %14s %18s %8s %10s %10s %9s\n' round "open req/s" "protected req/s" ratio \
+  "open µs" "prot. µs" "cpu ratio"
 for i in $(seq 1 "$ROUNDS"); do
-  o="$(run "open-$i" "$base/open")"
-  p="$(run "protected-$i" -H "Authorization: Bearer $token" "$base/api/protected")"
+  read -r o oc <<<"$(run "open-$i" "$base/open")"
+  read -r p pc <<<"$(run "protected-$i" -H "Authorization: Bearer $token" "$base/api/protected")"
   open_all+=("$o")
   prot_all+=("$p")
-  printf '%-6s %14.0f %18.0f %8.3f\n' "$i" "$o" "$p" "$(calc "$p / $o")"
+  open_cpu_all+=("$oc")
+  prot_cpu_all+=("$pc")
+  printf '%-6s %14.0f %18.0f %8.3f %10.2f %10.2f %9.3f\n' "$i" "$o" "$p" "$(calc "$p / $o")" \
+    "$oc" "$pc" "$(calc "$oc / $pc")"
 done
 
 sum() { local s=0; for v in "$@"; do s="$(calc "$s + $v")"; done; echo "$s"; }
 open_sum="$(sum "${open_all[@]}")"
 prot_sum="$(sum "${prot_all[@]}")"
-printf '%-6s %14.0f %18.0f %8.3f\n' mean "$(calc "$open_sum / $ROUNDS")" \
-  "$(calc "$prot_sum / $ROUNDS")" "$(calc "$prot_sum / $open_sum")"
+open_cpu="$(calc "$(sum "${open_cpu_all[@]}") / $ROUNDS")"
+prot_cpu="$(calc "$(sum "${prot_cpu_all[@]}") / $ROUNDS")"
+printf '%-6s %14.0f %18.0f %8.3f %10.2f %10.2f %9.3f\n' mean "$(calc "$open_sum / $ROUNDS")" \
+  "$(calc "$prot_sum / $ROUNDS")" "$(calc "$prot_sum / $open_sum")" "$open_cpu" "$prot_cpu" \
+  "$(calc "$open_cpu / $prot_cpu")"
 echo "latency (last round): open p50 $(sed -n 's/^ *50% *//p' "$work/wrk-open-$ROUNDS.txt")," \
   "protected p50 $(sed -n 's/^ *50% *//p' "$work/wrk-protected-$ROUNDS.txt")"
 

@@ -58,7 +58,9 @@ mod verify;
 pub use rejection::JwtRejection;
 pub(crate) use rejection::Rejection;
 pub use scoped::{HasRoles, Scoped, TokenGuard};
-pub(crate) use verify::{JwtContext, Kind, RequestHead, Requirement, Verified, verify};
+pub(crate) use verify::{
+    JwtContext, Kind, LayerSettings, RequestHead, Requirement, Verified, verify,
+};
 
 use crate::telemetry::{self, Seen};
 
@@ -273,7 +275,7 @@ fn options_without_token<H: RequestHead>(head: &H) -> Rejection {
     let responder = head
         .extensions()
         .get::<JwtContext>()
-        .map(|c| c.manager.responder().clone());
+        .map(|c| c.manager().responder().clone());
     Rejection::new(
         JwtError::new(
             ErrorKind::Missing,

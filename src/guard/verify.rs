@@ -16,12 +16,43 @@ use crate::locations::{
 use crate::manager::JwtManager;
 use crate::response::ErrorResponder;
 
-/// What the layer puts into every request: the manager, and the locations to search when
-/// a route overrides them.
+/// The one extension the layer puts into every request: the layer's settings (one `Arc`,
+/// shared by every request) and, once a guard has run, the record of the tokens it verified
+/// for this request. A private type, so nothing upstream can forge it.
 #[derive(Clone)]
 pub(crate) struct JwtContext {
+    layer: Arc<LayerSettings>,
+    verified: Option<VerifiedCache>,
+}
+
+/// What a layer gives the guards: the manager, and the locations to search when a route
+/// overrides them.
+pub(crate) struct LayerSettings {
     pub(crate) manager: JwtManager,
     pub(crate) locations: Option<Arc<[TokenLocation]>>,
+}
+
+impl JwtContext {
+    /// The manager of the (innermost) layer.
+    pub(crate) fn manager(&self) -> &JwtManager {
+        &self.layer.manager
+    }
+
+    /// Puts `layer`'s settings into the request: one insert, or, behind another layer, a
+    /// replacement of that layer's settings that keeps the request's record of verified
+    /// tokens (each entry names the manager that verified it, so nothing is reused across
+    /// managers).
+    pub(crate) fn install(extensions: &mut Extensions, layer: &Arc<LayerSettings>) {
+        match extensions.get_mut::<JwtContext>() {
+            Some(ctx) => ctx.layer = layer.clone(),
+            None => {
+                extensions.insert(JwtContext {
+                    layer: layer.clone(),
+                    verified: None,
+                });
+            }
+        }
+    }
 }
 
 /// Which tokens a guard accepts.
@@ -67,8 +98,8 @@ pub(crate) struct Verified {
     pub(crate) responder: Arc<dyn ErrorResponder>,
 }
 
-/// The per-request cache of verified tokens, under a private type so nothing upstream can
-/// forge it. Nearly always one entry, kept inline.
+/// The per-request cache of verified tokens, kept in the request's [`JwtContext`]. Nearly
+/// always one entry, kept inline.
 #[derive(Clone)]
 struct VerifiedCache {
     first: CacheEntry,
@@ -155,7 +186,7 @@ pub(crate) async fn verify<H: RequestHead>(
     let Some(ctx) = head.extensions().get::<JwtContext>() else {
         return Err(Rejection::new(missing_layer(), None));
     };
-    let manager = &ctx.manager;
+    let manager = ctx.manager();
     let responder = manager.responder();
     let reject = |e: JwtError| Rejection::new(e, Some(responder.clone()));
     if head.method() == Method::OPTIONS {
@@ -165,10 +196,10 @@ pub(crate) async fn verify<H: RequestHead>(
     let locations = req
         .locations
         .as_ref()
-        .or(ctx.locations.as_ref())
+        .or(ctx.layer.locations.as_ref())
         .unwrap_or(&manager.requests().order);
 
-    let cached = head.extensions().get::<VerifiedCache>().and_then(|cache| {
+    let cached = ctx.verified.as_ref().and_then(|cache| {
         cache
             .iter()
             .find(|e| e.matches(manager, refresh, locations))
@@ -310,9 +341,12 @@ fn remember<H: RequestHead>(
         verified,
         revocation_checked,
     };
-    let ext = head.extensions_mut();
-    let Some(cache) = ext.get_mut::<VerifiedCache>() else {
-        ext.insert(VerifiedCache {
+    // `verify` found the context before verifying, and nothing removes it in between.
+    let Some(ctx) = head.extensions_mut().get_mut::<JwtContext>() else {
+        return;
+    };
+    let Some(cache) = &mut ctx.verified else {
+        ctx.verified = Some(VerifiedCache {
             first: entry,
             more: Vec::new(),
         });

@@ -91,6 +91,9 @@ pub struct JwtManagerBuilder {
     pub(super) blocklist: Option<Arc<dyn Blocklist>>,
     pub(super) claims_verifier: Option<Arc<dyn ClaimsVerifier>>,
     pub(super) store: Option<Arc<dyn RevocationStore>>,
+    /// The same store when it is a `MemoryStore`: the guards check it without a future.
+    #[cfg(feature = "memory-store")]
+    pub(super) memory_store: Option<Arc<crate::store::MemoryStore>>,
     pub(super) skew_margin: u64,
     pub(super) rotation: Option<u64>,
     pub(super) cache_capacity: usize,
@@ -155,6 +158,8 @@ impl Default for JwtManagerBuilder {
             blocklist: None,
             claims_verifier: None,
             store: None,
+            #[cfg(feature = "memory-store")]
+            memory_store: None,
             skew_margin: 60,
             rotation: None,
             cache_capacity: 10_000,
@@ -582,12 +587,22 @@ impl JwtManagerBuilder {
     /// The revocation store every guard consults and
     /// [`JwtManager::revoke_token`] writes to.
     pub fn revocation_store(mut self, store: impl RevocationStore) -> Self {
-        self.store = Some(Arc::new(store));
+        let store = Arc::new(store);
+        #[cfg(feature = "memory-store")]
+        {
+            let any: Arc<dyn std::any::Any + Send + Sync> = store.clone();
+            self.memory_store = any.downcast().ok();
+        }
+        self.store = Some(store);
         self
     }
 
     /// As [`revocation_store`](Self::revocation_store), for a store already shared.
     pub fn revocation_store_shared(mut self, store: Arc<dyn RevocationStore>) -> Self {
+        #[cfg(feature = "memory-store")]
+        {
+            self.memory_store = None;
+        }
         self.store = Some(store);
         self
     }
@@ -796,6 +811,8 @@ impl JwtManagerBuilder {
                 },
                 revocation: RevocationConfig {
                     store: self.store,
+                    #[cfg(feature = "memory-store")]
+                    memory_store: self.memory_store,
                     blocklist: self.blocklist,
                     skew_margin: self.skew_margin,
                     rotation: self.rotation,

@@ -10,13 +10,16 @@ use super::JwtManager;
 use crate::callbacks::Blocklist;
 use crate::claims::{DecodedToken, TokenType};
 use crate::error::{ErrorKind, JwtError};
-use crate::store::{Consumption, RevocationStore, StoreError, keep_until};
+use crate::store::{Check, Consumption, RevocationStore, StoreError, keep_until};
 use crate::telemetry::StoreTimer;
 use crate::token::TokenPair;
 
 /// The revocation settings of a manager.
 pub(super) struct RevocationConfig {
     pub(super) store: Option<Arc<dyn RevocationStore>>,
+    /// `store` itself when it is a `MemoryStore`, checked without a future.
+    #[cfg(feature = "memory-store")]
+    pub(super) memory_store: Option<Arc<crate::store::MemoryStore>>,
     pub(super) blocklist: Option<Arc<dyn Blocklist>>,
     /// Extra seconds a revocation is kept past `exp + leeway`.
     pub(super) skew_margin: u64,
@@ -51,6 +54,21 @@ impl IdBuf {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => std::borrow::Cow::Owned(format!("{prefix}{id}")),
         }
+    }
+}
+
+impl RevocationConfig {
+    /// The check of an in-memory store, made at once (no future to allocate and poll, no
+    /// id string to build): `ids` are `(prefix, id)` pairs. `None` for any other store.
+    #[cfg(feature = "memory-store")]
+    fn check_in_memory(&self, ids: &[(&str, &str)], identity: Option<&str>) -> Option<Check> {
+        let memory = self.memory_store.as_ref()?;
+        Some(memory.check_joined(ids, identity))
+    }
+
+    #[cfg(not(feature = "memory-store"))]
+    fn check_in_memory(&self, _: &[(&str, &str)], _: Option<&str>) -> Option<Check> {
+        None
     }
 }
 
@@ -156,23 +174,39 @@ impl JwtManager {
                 // Revocation cannot be checked without a jti: refuse.
                 return Err(JwtError::invalid("Missing claim: jti"));
             };
-            let (mut a, mut b, mut c) = (IdBuf::new(), IdBuf::new(), IdBuf::new());
             let pair = token.claim("pair").and_then(Value::as_str);
             let family = token.claim("family").and_then(Value::as_str);
-            let ids = [
-                Some(a.id(JTI, jti)),
-                pair.map(|p| b.id(PAIR, p)),
-                family.map(|f| c.id(FAMILY, f)),
-            ];
-            let mut refs: [&str; 3] = [""; 3];
+            let mut parts: [(&str, &str); 3] = [("", ""); 3];
             let mut n = 0;
-            for id in ids.iter().flatten() {
-                refs[n] = id;
+            for part in [
+                Some((JTI, jti)),
+                pair.map(|p| (PAIR, p)),
+                family.map(|f| (FAMILY, f)),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                parts[n] = part;
                 n += 1;
             }
             let identity = token.subject();
             let timer = StoreTimer::start();
-            let check = store.check(&refs[..n], identity).await;
+            let check = match revocation.check_in_memory(&parts[..n], identity) {
+                Some(check) => Ok(check),
+                None => {
+                    let (mut a, mut b, mut c) = (IdBuf::new(), IdBuf::new(), IdBuf::new());
+                    let ids = [
+                        Some(a.id(JTI, jti)),
+                        pair.map(|p| b.id(PAIR, p)),
+                        family.map(|f| c.id(FAMILY, f)),
+                    ];
+                    let mut refs: [&str; 3] = [""; 3];
+                    for (slot, id) in refs.iter_mut().zip(ids.iter().flatten()) {
+                        *slot = id;
+                    }
+                    store.check(&refs[..n], identity).await
+                }
+            };
             timer.finish(check.is_err());
             let check = check.map_err(unavailable)?;
             let before_cutoff = check

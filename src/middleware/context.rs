@@ -8,7 +8,7 @@ use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::guard::JwtContext;
+use crate::guard::{JwtContext, LayerSettings};
 use crate::locations::TokenLocation;
 use crate::manager::JwtManager;
 
@@ -85,10 +85,10 @@ impl<S> Layer<S> for JwtLayer {
     fn layer(&self, inner: S) -> Self::Service {
         JwtService {
             inner,
-            context: JwtContext {
+            context: Arc::new(LayerSettings {
                 manager: self.manager.clone(),
                 locations: self.locations.clone(),
-            },
+            }),
         }
     }
 }
@@ -97,7 +97,7 @@ impl<S> Layer<S> for JwtLayer {
 #[derive(Clone)]
 pub struct JwtService<S> {
     inner: S,
-    context: JwtContext,
+    context: Arc<LayerSettings>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for JwtService<S> {
@@ -139,7 +139,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        req.extensions_mut().insert(self.context.clone());
+        JwtContext::install(req.extensions_mut(), &self.context);
         self.inner.call(req)
     }
 }

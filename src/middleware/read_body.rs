@@ -134,7 +134,7 @@ where
             let form = req
                 .extensions()
                 .get::<JwtContext>()
-                .is_some_and(|c| c.manager.requests().reads_form())
+                .is_some_and(|c| c.manager().requests().reads_form())
                 && is_form(req.headers());
             let json = is_json(req.headers());
             if !(json || form) {
@@ -165,7 +165,7 @@ where
 /// manager (none without a `JwtLayer` in front).
 fn read_values(parts: &http::request::Parts, bytes: &Bytes, json: bool, form: bool) -> BodyValues {
     match parts.extensions.get::<JwtContext>() {
-        Some(ctx) => ctx.manager.requests().read_body(bytes, json, form),
+        Some(ctx) => ctx.manager().requests().read_body(bytes, json, form),
         None => BodyValues::default(),
     }
 }

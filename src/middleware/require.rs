@@ -19,8 +19,8 @@ use tower_service::Service;
 use super::body::{BoxFuture, ResponseBody};
 use crate::error::{ErrorKind, JwtError};
 use crate::guard::{
-    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, NoClaims, OptionalJwt,
-    RefreshJwtRequired, Rejection, Requirement, seen, verify,
+    AnyJwtRequired, FreshJwtRequired, JwtContext, JwtRequired, Kind, LayerSettings, NoClaims,
+    OptionalJwt, RefreshJwtRequired, Rejection, Requirement, seen, verify,
 };
 use crate::locations::TokenLocation;
 use crate::manager::JwtManager;
@@ -81,6 +81,8 @@ struct ClaimCheck {
 #[must_use]
 pub struct RequireJwtLayer {
     manager: JwtManager,
+    /// What this layer puts into requests that carry no context of its manager.
+    context: Arc<LayerSettings>,
     requirement: Requirement,
     claims: Arc<[ClaimCheck]>,
     scopes: Option<RequiredScopes>,
@@ -105,6 +107,10 @@ impl RequireJwtLayer {
     fn new(manager: &JwtManager, requirement: Requirement) -> Self {
         Self {
             manager: manager.clone(),
+            context: Arc::new(LayerSettings {
+                manager: manager.clone(),
+                locations: None,
+            }),
             requirement,
             claims: Arc::new([]),
             scopes: None,
@@ -149,7 +155,13 @@ impl RequireJwtLayer {
     /// behind `RequireJwtLayer::refresh(&m).locations([TokenLocation::Json])` that also takes a
     /// `RefreshJwtRequired` gets the same token, never a second, different verdict.
     pub fn locations(mut self, locations: impl IntoIterator<Item = TokenLocation>) -> Self {
-        self.requirement.locations = Some(locations.into_iter().collect());
+        let locations: Arc<[TokenLocation]> = locations.into_iter().collect();
+        self.requirement.locations = Some(locations.clone());
+        // Guards behind this layer search the same locations (one request, one verdict).
+        self.context = Arc::new(LayerSettings {
+            manager: self.manager.clone(),
+            locations: Some(locations),
+        });
         self
     }
 
@@ -292,17 +304,9 @@ where
         let ours = req
             .extensions()
             .get::<JwtContext>()
-            .is_some_and(|ctx| ctx.manager.is(&self.layer.manager));
+            .is_some_and(|ctx| ctx.manager().is(&self.layer.manager));
         if !ours || self.layer.requirement.locations.is_some() {
-            let outer = req
-                .extensions()
-                .get::<JwtContext>()
-                .filter(|_| ours)
-                .and_then(|ctx| ctx.locations.clone());
-            req.extensions_mut().insert(JwtContext {
-                manager: self.layer.manager.clone(),
-                locations: self.layer.requirement.locations.clone().or(outer),
-            });
+            JwtContext::install(req.extensions_mut(), &self.layer.context);
         }
         let layer = self.layer.clone();
         let fut: VerifyFuture<B> = Box::pin(async move {

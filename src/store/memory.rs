@@ -1,12 +1,14 @@
 //! The in-memory revocation store.
 
-use std::collections::HashMap;
-use std::collections::hash_map::{Entry, RandomState};
+use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use super::{Check, Consumption, RevocationStore, StoreError, StoreErrorKind};
 use crate::clock::{Clock, SystemClock};
@@ -61,10 +63,15 @@ const UUID_LEN: usize = 36;
 /// ```
 pub struct MemoryStore {
     shards: Box<[Mutex<Shard>]>,
-    /// Picks the shard of a key (independent of the maps' own hashers).
+    /// The keyed hash (SipHash with random keys) of every key: computed once per key and
+    /// operation, it picks the shard (bits 32..38) and the bucket in the shard's table.
     hasher: RandomState,
     /// Entries in all maps of all shards, expired or not, plus reservations in flight.
     len: AtomicUsize,
+    /// Per-identity entries in all shards, plus insertions in flight: counted up before an
+    /// entry can be seen and down after it is gone, so a check that reads zero may skip
+    /// the identity lookup (it is ordered before any such insertion).
+    users: AtomicUsize,
     capacity: usize,
     clock: Arc<dyn Clock>,
     /// Time between two incremental sweep steps (one shard each), in milliseconds.
@@ -109,6 +116,7 @@ impl MemoryStore {
             shards: shards.into_boxed_slice(),
             hasher: RandomState::new(),
             len: AtomicUsize::new(0),
+            users: AtomicUsize::new(0),
             capacity: Self::DEFAULT_CAPACITY,
             clock: Arc::new(SystemClock),
             step_every_ms: 0,
@@ -262,7 +270,10 @@ impl MemoryStore {
     }
 
     fn sweep_shard(&self, index: usize, now: u64) -> usize {
-        let removed = self.lock(index).retain_unexpired(now);
+        let (removed, users) = self.lock(index).retain_unexpired(now, &self.hasher);
+        if users > 0 {
+            self.users.fetch_sub(users, Ordering::SeqCst);
+        }
         if removed > 0 {
             self.len.fetch_sub(removed, Ordering::AcqRel);
         }
@@ -281,9 +292,15 @@ impl MemoryStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn shard_of<K: std::hash::Hash + ?Sized>(&self, key: &K) -> usize {
-        // SHARDS is a power of two; the low bits of SipHash are as good as any.
-        (self.hasher.hash_one(key) as usize) & (SHARDS - 1)
+    /// The keyed hash of a key, for its shard and its table.
+    fn hash<K: Hash + ?Sized>(&self, key: &K) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The shard of a hash. The tables use its low bits (bucket) and top 7 bits (tag);
+    /// SHARDS is a power of two, taken from bits the tables do not use below 2^32 buckets.
+    fn shard_of(hash: u64) -> usize {
+        (hash >> 32) as usize & (SHARDS - 1)
     }
 
     /// Reserves room for `n` new entries, sweeping once (per clock second) when full.
@@ -364,7 +381,7 @@ impl MemoryStore {
         &self,
         used_shard: usize,
         latest_shard: usize,
-        f: impl FnOnce(&mut HashMap<Key, Used>, &mut HashMap<Key, Latest>) -> R,
+        f: impl FnOnce(&mut HashTable<(Key, Used)>, &mut HashTable<(Key, Latest)>) -> R,
     ) -> R {
         if used_shard == latest_shard {
             let mut guard = self.lock(used_shard);
@@ -399,26 +416,83 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// [`RevocationStore::check`] without a future, for ids given as `(prefix, id)` pairs
+    /// (the id `<prefix><id>`, never built as a string): what the guards of a manager with
+    /// this store call on every request.
+    pub(crate) fn check_joined(&self, ids: &[(&str, &str)], identity: Option<&str>) -> Check {
+        self.check_keys(
+            ids.iter().map(|(prefix, id)| Key::joined(prefix, id)),
+            identity,
+        )
+    }
+
+    fn check_keys(&self, keys: impl Iterator<Item = Key>, identity: Option<&str>) -> Check {
+        let now = self.now();
+        let mut check = Check::default();
+        for key in keys {
+            let hash = self.hash(&key);
+            let mut shard = self.lock(Self::shard_of(hash));
+            if let Ok(entry) = shard.revoked.find_entry(hash, |(k, _)| *k == key) {
+                if entry.get().1 >= now {
+                    check.revoked = true;
+                    break;
+                }
+                entry.remove();
+                drop(shard);
+                self.release(1);
+            }
+        }
+        // Most stores hold no per-identity entry: then there is nothing to look up.
+        if let Some(identity) = identity
+            && self.users.load(Ordering::SeqCst) > 0
+        {
+            let hash = self.hash(identity);
+            let mut shard = self.lock(Self::shard_of(hash));
+            if let Ok(entry) = shard
+                .users
+                .find_entry(hash, |(name, _)| **name == *identity)
+            {
+                let user = entry.get().1;
+                if user.until >= now {
+                    check.user_not_before = Some(user.not_before);
+                } else {
+                    entry.remove();
+                    drop(shard);
+                    self.users.fetch_sub(1, Ordering::SeqCst);
+                    self.release(1);
+                }
+            }
+        }
+        check
+    }
+}
+
 #[async_trait::async_trait]
 impl RevocationStore for MemoryStore {
     async fn revoke(&self, id: &str, until: u64) -> Result<(), StoreError> {
         let now = self.now();
         let key = Key::new(id);
-        let index = self.shard_of(&key);
+        let hash = self.hash(&key);
         let reserved = self.reserve(1, now);
-        let inserted = match self.lock(index).revoked.entry(key) {
+        let mut shard = self.lock(Self::shard_of(hash));
+        let entry = shard
+            .revoked
+            .entry(hash, |(k, _)| *k == key, |(k, _)| self.hasher.hash_one(k));
+        let inserted = match entry {
             Entry::Occupied(mut entry) => {
-                let kept = entry.get_mut();
+                let kept = &mut entry.get_mut().1;
                 // An expired entry is replaced; a live one is never shortened.
                 *kept = if *kept < now { until } else { until.max(*kept) };
                 Some(false)
             }
             Entry::Vacant(entry) if reserved => {
-                entry.insert(until);
+                entry.insert((key, until));
                 Some(true)
             }
             Entry::Vacant(_) => None,
         };
+        drop(shard);
         self.finish_write(reserved, inserted)
     }
 
@@ -429,12 +503,14 @@ impl RevocationStore for MemoryStore {
         until: u64,
     ) -> Result<(), StoreError> {
         let now = self.now();
-        let index = self.shard_of(identity);
+        let hash = self.hash(identity);
         let reserved = self.reserve(1, now);
+        // Counted before the entry can be seen (see `users`).
+        self.users.fetch_add(1, Ordering::SeqCst);
         let inserted = {
-            let mut shard = self.lock(index);
-            match shard.users.get_mut(identity) {
-                Some(user) => {
+            let mut shard = self.lock(Self::shard_of(hash));
+            match shard.users.find_mut(hash, |(name, _)| **name == *identity) {
+                Some((_, user)) => {
                     *user = if user.until < now {
                         UserEntry { not_before, until }
                     } else {
@@ -447,44 +523,24 @@ impl RevocationStore for MemoryStore {
                 }
                 None if reserved => {
                     let entry = UserEntry { not_before, until };
-                    shard.users.insert(identity.into(), entry);
+                    shard
+                        .users
+                        .insert_unique(hash, (identity.into(), entry), |(name, _)| {
+                            self.hasher.hash_one(&**name)
+                        });
                     Some(true)
                 }
                 None => None,
             }
         };
+        if inserted != Some(true) {
+            self.users.fetch_sub(1, Ordering::SeqCst);
+        }
         self.finish_write(reserved, inserted)
     }
 
     async fn check(&self, ids: &[&str], identity: Option<&str>) -> Result<Check, StoreError> {
-        let now = self.now();
-        let mut check = Check::default();
-        for id in ids {
-            let key = Key::new(id);
-            let mut shard = self.lock(self.shard_of(&key));
-            if let Entry::Occupied(entry) = shard.revoked.entry(key) {
-                if *entry.get() >= now {
-                    check.revoked = true;
-                    break;
-                }
-                entry.remove();
-                drop(shard);
-                self.release(1);
-            }
-        }
-        if let Some(identity) = identity {
-            let mut shard = self.lock(self.shard_of(identity));
-            if let Some(user) = shard.users.get(identity) {
-                if user.until >= now {
-                    check.user_not_before = Some(user.not_before);
-                } else {
-                    shard.users.remove(identity);
-                    drop(shard);
-                    self.release(1);
-                }
-            }
-        }
-        Ok(check)
+        Ok(self.check_keys(ids.iter().map(|id| Key::new(id)), identity))
     }
 
     async fn consume(
@@ -497,14 +553,20 @@ impl RevocationStore for MemoryStore {
         let clock_now = self.now();
         let id_key = Key::new(id);
         let family_key = Key::new(family);
-        let (used_shard, latest_shard) = (self.shard_of(&id_key), self.shard_of(&family_key));
+        let (id_hash, family_hash) = (self.hash(&id_key), self.hash(&family_key));
+        let (used_shard, latest_shard) = (Self::shard_of(id_hash), Self::shard_of(family_hash));
         let reserved = self.reserve_up_to(2, clock_now);
+        let rehash = |key: &Key| self.hasher.hash_one(key);
         let outcome = self.with_used_and_latest(used_shard, latest_shard, |used, latest| {
             let live = |kept_until: u64| kept_until >= clock_now;
-            if let Some(first) = used.get(&id_key).filter(|u| live(u.until)) {
+            let first = used
+                .find(id_hash, |(k, _)| *k == id_key)
+                .map(|(_, u)| *u)
+                .filter(|u| live(u.until));
+            if let Some(first) = first {
                 let is_latest = latest
-                    .get(&family_key)
-                    .is_some_and(|l| live(l.until) && l.id == id_key);
+                    .find(family_hash, |(k, _)| *k == family_key)
+                    .is_some_and(|(_, l)| live(l.until) && l.id == id_key);
                 return Ok((
                     Consumption::Reused {
                         first_used_at: first.first_used_at,
@@ -514,25 +576,35 @@ impl RevocationStore for MemoryStore {
                 ));
             }
             // Expired entries still present are replaced in place.
-            let needed = usize::from(!used.contains_key(&id_key))
-                + usize::from(!latest.contains_key(&family_key));
+            let needed = usize::from(used.find(id_hash, |(k, _)| *k == id_key).is_none())
+                + usize::from(
+                    latest
+                        .find(family_hash, |(k, _)| *k == family_key)
+                        .is_none(),
+                );
             if needed > reserved {
                 return Err(());
             }
-            latest.insert(
-                family_key,
-                Latest {
-                    id: id_key.clone(),
-                    until,
-                },
-            );
-            used.insert(
-                id_key,
-                Used {
-                    first_used_at: now,
-                    until,
-                },
-            );
+            let newest = Latest {
+                id: id_key.clone(),
+                until,
+            };
+            match latest.entry(family_hash, |(k, _)| *k == family_key, |(k, _)| rehash(k)) {
+                Entry::Occupied(mut entry) => entry.get_mut().1 = newest,
+                Entry::Vacant(entry) => {
+                    entry.insert((family_key, newest));
+                }
+            }
+            let first_use = Used {
+                first_used_at: now,
+                until,
+            };
+            match used.entry(id_hash, |(k, _)| *k == id_key, |(k, _)| rehash(k)) {
+                Entry::Occupied(mut entry) => entry.get_mut().1 = first_use,
+                Entry::Vacant(entry) => {
+                    entry.insert((id_key, first_use));
+                }
+            }
             Ok((Consumption::First, needed))
         });
         let result = match outcome {
@@ -550,38 +622,47 @@ impl RevocationStore for MemoryStore {
     }
 }
 
-/// One shard: every kind of entry whose key hashes to it.
+/// One shard: every kind of entry whose key hashes to it, in tables of `(key, value)`
+/// found by the store's keyed hash of the key.
 #[derive(Default)]
 struct Shard {
     /// Revoked id → kept until.
-    revoked: HashMap<Key, u64>,
+    revoked: HashTable<(Key, u64)>,
     /// Identity → "not before" time.
-    users: HashMap<Box<str>, UserEntry>,
+    users: HashTable<(Box<str>, UserEntry)>,
     /// Consumed refresh-token id → first use.
-    used: HashMap<Key, Used>,
+    used: HashTable<(Key, Used)>,
     /// Rotation family → its most recently consumed id.
-    latest: HashMap<Key, Latest>,
+    latest: HashTable<(Key, Latest)>,
 }
 
 impl Shard {
-    /// Drops entries kept until before `now`; returns how many.
-    fn retain_unexpired(&mut self, now: u64) -> usize {
-        fn retain<K: Eq + std::hash::Hash, V>(
-            map: &mut HashMap<K, V>,
-            keep: impl Fn(&V) -> bool,
+    /// Drops entries kept until before `now`; returns how many, and how many of them were
+    /// per-identity entries.
+    fn retain_unexpired(&mut self, now: u64, hasher: &RandomState) -> (usize, usize) {
+        fn retain<T>(
+            table: &mut HashTable<T>,
+            keep: impl Fn(&T) -> bool,
+            rehash: impl Fn(&T) -> u64,
         ) -> usize {
-            let before = map.len();
-            map.retain(|_, v| keep(v));
-            // Give memory back after a large purge (hash maps never shrink by themselves).
-            if map.capacity() > 64 && map.len() < map.capacity() / 4 {
-                map.shrink_to(map.len() * 2);
+            let before = table.len();
+            table.retain(|entry| keep(entry));
+            // Give memory back after a large purge (hash tables never shrink by themselves).
+            if table.capacity() > 64 && table.len() < table.capacity() / 4 {
+                table.shrink_to(table.len() * 2, rehash);
             }
-            before - map.len()
+            before - table.len()
         }
-        retain(&mut self.revoked, |&until| until >= now)
-            + retain(&mut self.users, |u| u.until >= now)
-            + retain(&mut self.used, |u| u.until >= now)
-            + retain(&mut self.latest, |l| l.until >= now)
+        let key = |k: &Key| hasher.hash_one(k);
+        let users = retain(
+            &mut self.users,
+            |e| e.1.until >= now,
+            |e| hasher.hash_one(&*e.0),
+        );
+        let others = retain(&mut self.revoked, |e| e.1 >= now, |e| key(&e.0))
+            + retain(&mut self.used, |e| e.1.until >= now, |e| key(&e.0))
+            + retain(&mut self.latest, |e| e.1.until >= now, |e| key(&e.0));
+        (users + others, users)
     }
 }
 
@@ -606,7 +687,7 @@ struct Latest {
 /// A stored id. Two ids are equal exactly when their `Key`s are equal: a string has one
 /// form only (compact when it parses as `<prefix>:<canonical uuid>`, verbatim otherwise),
 /// and the compact form keeps every byte of the string (prefix, its length, the uuid).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Key {
     /// `<prefix>:<uuid>`: `prefix[..prefix_len]` is the prefix, the rest is zero.
     Uuid {
@@ -618,9 +699,46 @@ enum Key {
     Other(Box<str>),
 }
 
+/// Hashed in one write (a compact key's 24 bytes), so that the keyed hash is cheap: equal
+/// keys write equal bytes, as `Hash` requires.
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Self::Uuid {
+                prefix_len,
+                prefix,
+                uuid,
+            } => {
+                let mut bytes = [0u8; 24];
+                bytes[0] = *prefix_len;
+                bytes[1..=PREFIX_MAX].copy_from_slice(prefix);
+                bytes[8..].copy_from_slice(uuid);
+                state.write(&bytes);
+            }
+            Self::Other(id) => id.hash(state),
+        }
+    }
+}
+
 impl Key {
     fn new(id: &str) -> Self {
         Self::compact(id.as_bytes()).unwrap_or_else(|| Self::Other(id.into()))
+    }
+
+    /// The key of the id `<prefix><id>`: the same as `Key::new` of that string, which is
+    /// only built (on the heap) when it is not compact.
+    fn joined(prefix: &str, id: &str) -> Self {
+        const MAX: usize = PREFIX_MAX + 1 + UUID_LEN;
+        let len = prefix.len() + id.len();
+        if len <= MAX {
+            let mut bytes = [0u8; MAX];
+            bytes[..prefix.len()].copy_from_slice(prefix.as_bytes());
+            bytes[prefix.len()..len].copy_from_slice(id.as_bytes());
+            if let Some(key) = Self::compact(&bytes[..len]) {
+                return key;
+            }
+        }
+        Self::Other(format!("{prefix}{id}").into())
     }
 
     fn compact(id: &[u8]) -> Option<Self> {
@@ -642,27 +760,14 @@ impl Key {
 /// The 16 bytes of a UUID written in canonical form: `8-4-4-4-12` lower-case hex digits.
 /// Anything else (upper case, braces, no hyphens) is not canonical and gives `None`.
 fn parse_canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
-    if text.len() != UUID_LEN {
+    // At 36 bytes the uuid crate's parser (table-driven) accepts the hyphenated form only,
+    // in either case; canonical is lower case.
+    if text.len() != UUID_LEN || text.iter().any(u8::is_ascii_uppercase) {
         return None;
     }
-    let mut out = [0u8; 16];
-    let mut nibbles = 0;
-    for (i, &c) in text.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let value = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        out[nibbles / 2] |= value << (4 * (1 - nibbles % 2));
-        nibbles += 1;
-    }
-    Some(out)
+    uuid::Uuid::try_parse_ascii(text)
+        .ok()
+        .map(uuid::Uuid::into_bytes)
 }
 
 #[cfg(test)]
@@ -736,6 +841,62 @@ mod tests {
             for (j, b) in keys.iter().enumerate() {
                 assert_eq!(a == b, i == j, "{:?} vs {:?}", ids[i], ids[j]);
             }
+        }
+    }
+
+    #[test]
+    fn identity_entries_are_counted_for_the_check() {
+        let clock = crate::MockClock::at_unix(1_000);
+        let store = MemoryStore::new().with_clock(clock.clone());
+        let block_on = |f| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(f)
+        };
+        let check = |who| store.check_joined(&[("jti:", UUID)], Some(who));
+        assert_eq!(check("alice").user_not_before, None);
+        block_on(store.revoke_user_before("alice", 1_001, 1_100)).unwrap();
+        block_on(store.revoke_user_before("alice", 1_002, 1_200)).unwrap();
+        assert_eq!(store.users.load(Ordering::SeqCst), 1);
+        assert_eq!(check("alice").user_not_before, Some(1_002));
+        assert_eq!(check("bob").user_not_before, None);
+        // Expired: dropped by the sweep, and counted out.
+        clock.advance(Duration::from_secs(201));
+        assert_eq!(store.sweep(), 1);
+        assert_eq!(store.users.load(Ordering::SeqCst), 0);
+        assert_eq!(check("alice").user_not_before, None);
+        // Expired and found by a check: dropped and counted out too.
+        block_on(store.revoke_user_before("bob", 1_300, 1_300)).unwrap();
+        assert_eq!(check("bob").user_not_before, Some(1_300));
+        clock.advance(Duration::from_secs(100));
+        assert_eq!(check("bob").user_not_before, None);
+        assert_eq!(store.users.load(Ordering::SeqCst), 0);
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn joined_ids_give_the_keys_of_their_text() {
+        let upper = UUID.to_uppercase();
+        let cases = [
+            ("jti:", UUID),
+            ("pair:", UUID),
+            ("fam:", UUID),
+            ("jti:", "x"),
+            ("jti:", ""),
+            ("", ""),
+            ("jti:", upper.as_str()),
+            ("jti", UUID),
+            ("toolong:", UUID),
+            ("j", &UUID[..2]),
+        ];
+        for (prefix, id) in cases {
+            let text = format!("{prefix}{id}");
+            assert_eq!(Key::joined(prefix, id), Key::new(&text), "{text:?}");
+        }
+        let split = format!("jti:{UUID}");
+        for at in 0..=split.len() {
+            assert_eq!(Key::joined(&split[..at], &split[at..]), Key::new(&split));
         }
     }
 
