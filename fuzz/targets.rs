@@ -30,7 +30,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderValue, Method, Request, Uri};
 use jwt_extended::{
     Algorithm, ConfigError, CookieOptions, DecodedToken, ErrorKind, Freshness, JwtError, JwtLayer,
-    JwtManager, JwtRequired, Key, MockClock, NoClaims, TokenLocation, TokenType,
+    JwtManager, JwtRequired, Key, NoClaims, TokenLocation, TokenType, clock::MockClock,
 };
 use serde_json::{Map, Value, json};
 use tower::{Layer, Service};

@@ -96,7 +96,7 @@ where
 /// The trait form:
 ///
 /// ```
-/// use jwt_extended::{AdditionalClaims, JwtManager};
+/// use jwt_extended::{callbacks::AdditionalClaims, JwtManager};
 /// use serde_json::{json, Map, Value};
 ///
 /// struct Roles;
@@ -294,7 +294,7 @@ pub(crate) struct GuardCallbacks {
 /// The trait form:
 ///
 /// ```
-/// use jwt_extended::{Blocklist, BoxError, DecodedToken, JwtManager};
+/// use jwt_extended::{callbacks::Blocklist, BoxError, DecodedToken, JwtManager};
 ///
 /// struct Banned;
 ///

@@ -19,7 +19,7 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
 /// The system clock (the default).
 ///
 /// ```
-/// use jwt_extended::{Clock, SystemClock};
+/// use jwt_extended::{clock::Clock, clock::SystemClock};
 /// assert!(SystemClock.now().as_secs() > 1_700_000_000);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +37,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use jwt_extended::{Clock, MockClock};
+/// use jwt_extended::{clock::Clock, clock::MockClock};
 ///
 /// let clock = MockClock::at_unix(1_700_000_000);
 /// clock.advance(Duration::from_secs(60));

@@ -423,9 +423,9 @@
 // integrations/ (axum, tonic) sits beside middleware/, on top of guard/ and response.rs.
 
 mod cache;
-mod callbacks;
+pub mod callbacks;
 mod claims;
-mod clock;
+pub mod clock;
 mod decode;
 pub mod docs;
 mod duration;
@@ -451,11 +451,8 @@ pub mod telemetry;
 mod token;
 
 pub use async_trait::async_trait;
-pub use callbacks::{
-    AdditionalClaims, AdditionalHeaders, Blocklist, ClaimsVerifier, IntoClaims, UserLoader,
-};
+pub use callbacks::UserLoader;
 pub use claims::{DecodedToken, Freshness, IdentityRef, TokenType};
-pub use clock::{Clock, MockClock, SystemClock};
 pub use duration::IntoDuration;
 pub use error::{BoxError, ConfigError, ErrorKind, JwtError};
 pub use guard::{
@@ -471,9 +468,6 @@ pub use locations::{CookieOptions, SameSite, TokenLocation};
 pub use manager::{CookieOverrides, JwtCookies, JwtManager, JwtManagerBuilder};
 pub use middleware::{ImplicitRefreshLayer, JwtBodyLayer, JwtLayer, RequireJwtLayer};
 pub use response::{DefaultErrorResponder, ErrorResponder, ErrorStyle};
-#[doc(hidden)]
-pub use scope::__private;
-pub use scope::{ClaimPath, Match, RequiredRoles, RequiredScopes, RoleSet, ScopeSet};
 /// The `time` crate, whose [`Duration`](time::Duration) the duration setters accept (as well
 /// as [`std::time::Duration`]).
 pub use time;

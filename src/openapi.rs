@@ -22,7 +22,7 @@
 //! without a guard keep no security requirement.
 //!
 //! ```
-//! use jwt_extended::{JwtManager, ScopeSet, TokenLocation, openapi, scopes};
+//! use jwt_extended::{JwtManager, scope::ScopeSet, TokenLocation, openapi, scopes};
 //! use utoipa::Modify;
 //! use utoipa::openapi::{HttpMethod, OpenApiBuilder, PathItem, PathsBuilder, path::OperationBuilder};
 //!

@@ -92,7 +92,7 @@ pub enum Match {
 /// [`scopes!`](crate::scopes!), which checks the names at compile time.
 ///
 /// ```
-/// use jwt_extended::{Match, ScopeSet, scopes};
+/// use jwt_extended::{scope::Match, scope::ScopeSet, scopes};
 ///
 /// scopes!(
 ///     /// Either scope lets a client read.
@@ -112,7 +112,7 @@ pub trait ScopeSet: Send + Sync + 'static {
 /// Declare one with [`roles!`](crate::roles!).
 ///
 /// ```
-/// use jwt_extended::{Match, RoleSet, roles};
+/// use jwt_extended::{scope::Match, scope::RoleSet, roles};
 ///
 /// roles!(
 ///     /// Auth0 editors (a namespaced claim).
@@ -139,7 +139,7 @@ pub trait RoleSet: Send + Sync + 'static {
 /// space, `"`, `\`, a control character) is a compile error.
 ///
 /// ```
-/// use jwt_extended::{ScopeSet, scopes};
+/// use jwt_extended::{scope::ScopeSet, scopes};
 ///
 /// scopes!(
 ///     /// Both scopes.
@@ -167,13 +167,13 @@ macro_rules! scopes {
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         $vis struct $name;
 
-        impl $crate::ScopeSet for $name {
+        impl $crate::scope::ScopeSet for $name {
             const SCOPES: &'static [&'static str] = &[$($scope),+];
-            const MATCH: $crate::Match = $crate::Match::$match;
+            const MATCH: $crate::scope::Match = $crate::scope::Match::$match;
         }
 
         const _: () = assert!(
-            $crate::__private::valid_names(&[$($scope),+]),
+            $crate::scope::__private::valid_names(&[$($scope),+]),
             "a scope must be non-empty and made of RFC 6749 scope characters (no space, quote or backslash)"
         );
     };
@@ -187,7 +187,7 @@ macro_rules! scopes {
 /// otherwise).
 ///
 /// ```
-/// use jwt_extended::{RoleSet, roles};
+/// use jwt_extended::{scope::RoleSet, roles};
 ///
 /// roles!(
 ///     /// Keycloak client roles of `shop-api`.
@@ -211,14 +211,14 @@ macro_rules! roles {
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         $vis struct $name;
 
-        impl $crate::RoleSet for $name {
+        impl $crate::scope::RoleSet for $name {
             const ROLES: &'static [&'static str] = &[$($role),+];
             const PATH: &'static [&'static str] = &[$($seg),+];
-            const MATCH: $crate::Match = $crate::Match::$match;
+            const MATCH: $crate::scope::Match = $crate::scope::Match::$match;
         }
 
         const _: () = assert!(
-            $crate::__private::non_empty(&[$($role),+]) && $crate::__private::non_empty(&[$($seg),+]),
+            $crate::scope::__private::non_empty(&[$($role),+]) && $crate::scope::__private::non_empty(&[$($seg),+]),
             "roles and claim names must be non-empty"
         );
     };
@@ -267,7 +267,7 @@ pub mod __private {
 /// met: the check fails closed.
 ///
 /// ```
-/// use jwt_extended::{JwtManager, RequiredScopes};
+/// use jwt_extended::{JwtManager, scope::RequiredScopes};
 ///
 /// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
 /// let token = manager.access_token("alice").claim("scope", "read:items write:items").create()?;
@@ -350,7 +350,7 @@ impl RequiredScopes {
 /// [`RequireJwtLayer::require_roles`] and checks by hand).
 ///
 /// ```
-/// use jwt_extended::{ClaimPath, JwtManager, RequiredRoles};
+/// use jwt_extended::{scope::ClaimPath, JwtManager, scope::RequiredRoles};
 ///
 /// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
 /// let token = manager
@@ -430,7 +430,7 @@ impl RequiredRoles {
 /// Where the roles are in a token: the claim names from the outermost in.
 ///
 /// ```
-/// use jwt_extended::ClaimPath;
+/// use jwt_extended::scope::ClaimPath;
 ///
 /// assert_eq!(ClaimPath::keycloak_realm().segments().collect::<Vec<_>>(), ["realm_access", "roles"]);
 /// assert_eq!(

@@ -345,7 +345,7 @@ async fn loader_closures_compile_as_flask_users_write_them() {
 
     // A `Map` works as before, and trait implementations still have their methods.
     struct Roles;
-    impl jwt_extended::AdditionalClaims for Roles {
+    impl jwt_extended::callbacks::AdditionalClaims for Roles {
         fn additional_claims(&self, _: &Value) -> serde_json::Map<String, Value> {
             serde_json::Map::from_iter([("roles".to_string(), json!(["admin"]))])
         }
@@ -600,7 +600,7 @@ fn every_duration_setter_takes_either_kind() {
     clock.advance(TimeDuration::seconds(1));
     clock.advance(StdDuration::from_secs(1));
     assert_eq!(
-        jwt_extended::Clock::now(&clock),
+        jwt_extended::clock::Clock::now(&clock),
         StdDuration::from_secs(NOW + 2)
     );
 }

@@ -8,7 +8,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::fixture;
-use jwt_extended::{Algorithm, Clock, ErrorKind, JwtManager, JwtManagerBuilder, MockClock};
+use jwt_extended::{
+    Algorithm, ErrorKind, JwtManager, JwtManagerBuilder, clock::Clock, clock::MockClock,
+};
 use serde_json::{Value, json};
 
 fn fixtures() -> Value {

@@ -460,7 +460,7 @@ impl UserLoader for Lookup {
 }
 
 fn recording(
-    clock: &jwt_extended::MockClock,
+    clock: &jwt_extended::clock::MockClock,
     rec: &Recorder,
     revoked: bool,
     claims_ok: bool,
@@ -585,7 +585,7 @@ impl UserLoader for FailingLookup {
 struct FailingBlocklist;
 
 #[async_trait::async_trait]
-impl jwt_extended::Blocklist for FailingBlocklist {
+impl jwt_extended::callbacks::Blocklist for FailingBlocklist {
     async fn is_revoked(&self, _: &DecodedToken) -> Result<bool, BoxError> {
         Err("store down".into())
     }

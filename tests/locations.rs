@@ -14,9 +14,9 @@ use common::*;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use jwt_extended::{
-    Clock, CookieOptions, CookieOverrides, ImplicitRefreshLayer, JwtBodyLayer, JwtManager,
+    CookieOptions, CookieOverrides, ImplicitRefreshLayer, JwtBodyLayer, JwtManager,
     JwtManagerBuilder, JwtRequired, OptionalJwt, RefreshJwtRequired, SameSite, TokenLocation,
-    store::MemoryStore,
+    clock::Clock, store::MemoryStore,
 };
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -64,7 +64,7 @@ fn router(m: &JwtManager) -> Router {
         .layer(m.layer())
 }
 
-fn cookie_manager(clock: &jwt_extended::MockClock) -> JwtManagerBuilder {
+fn cookie_manager(clock: &jwt_extended::clock::MockClock) -> JwtManagerBuilder {
     builder(clock).token_locations([Cookies])
 }
 

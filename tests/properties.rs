@@ -23,7 +23,9 @@ use common::*;
 use http::{HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
 use jwt_extended::store::MemoryStore;
-use jwt_extended::{Algorithm, ErrorKind, JwtManager, JwtRequired, MockClock, TokenLocation};
+use jwt_extended::{
+    Algorithm, ErrorKind, JwtManager, JwtRequired, TokenLocation, clock::MockClock,
+};
 use proptest::prelude::*;
 use serde_json::{Number, Value, json};
 use tower::ServiceExt;
@@ -312,6 +314,6 @@ proptest! {
 }
 
 fn clock_secs(clock: &MockClock) -> u64 {
-    use jwt_extended::Clock;
+    use jwt_extended::clock::Clock;
     clock.now().as_secs()
 }

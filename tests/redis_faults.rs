@@ -50,7 +50,7 @@ async fn revocations_hold_under_skew(offset: i64) {
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let now = jwt_extended::Clock::now(&jwt_extended::SystemClock).as_secs();
+    let now = jwt_extended::clock::Clock::now(&jwt_extended::clock::SystemClock).as_secs();
     let skew = i64::try_from(server_time(&mut raw).await).unwrap() - i64::try_from(now).unwrap();
     assert!(
         (skew - offset).abs() <= 5,

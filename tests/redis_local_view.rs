@@ -13,7 +13,7 @@ use common::SECRET;
 use guard_app::{revoked, router, send};
 use http::StatusCode;
 use jwt_extended::store::{RedisStore, RevocationStore};
-use jwt_extended::{Clock, JwtManager, MockClock, SystemClock};
+use jwt_extended::{JwtManager, clock::Clock, clock::MockClock, clock::SystemClock};
 use redis_server::RedisServer;
 
 #[path = "common/guard_app.rs"]

@@ -12,7 +12,7 @@ use common::SECRET;
 use guard_app::{revoked, router, send};
 use http::StatusCode;
 use jwt_extended::store::{RedisStore, RevocationStore, StoreErrorKind};
-use jwt_extended::{Clock, JwtManager, SystemClock};
+use jwt_extended::{JwtManager, clock::Clock, clock::SystemClock};
 use redis_server::{RedisServer, Sentinel};
 
 #[path = "common/guard_app.rs"]

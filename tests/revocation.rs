@@ -17,8 +17,8 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use jwt_extended::store::{MemoryStore, RedisStore, RevocationStore};
 use jwt_extended::{
-    AnyJwtRequired, Clock, JwtManager, JwtManagerBuilder, JwtRequired, MockClock,
-    RefreshJwtRequired, SystemClock,
+    AnyJwtRequired, JwtManager, JwtManagerBuilder, JwtRequired, RefreshJwtRequired, clock::Clock,
+    clock::MockClock, clock::SystemClock,
 };
 use redis_server::RedisServer;
 use serde_json::{Value, json};

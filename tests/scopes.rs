@@ -16,8 +16,8 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use jwt_extended::integrations::tonic::GrpcErrorResponder;
 use jwt_extended::{
-    ClaimPath, ErrorKind, ErrorStyle, FreshJwtRequired, HasRoles, JwtManager, RequireJwtLayer,
-    RequiredRoles, RequiredScopes, Scoped, roles, scopes,
+    ErrorKind, ErrorStyle, FreshJwtRequired, HasRoles, JwtManager, RequireJwtLayer, Scoped, roles,
+    scope::ClaimPath, scope::RequiredRoles, scope::RequiredScopes, scopes,
 };
 use serde_json::{Value, json};
 use tower::{ServiceBuilder, ServiceExt};

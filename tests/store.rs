@@ -10,7 +10,7 @@ use std::time::Duration;
 use jwt_extended::store::{
     Check, Consumption, MAX_UNTIL, MemoryStore, RevocationStore, StoreErrorKind, keep_until,
 };
-use jwt_extended::{Clock, MockClock};
+use jwt_extended::{clock::Clock, clock::MockClock};
 
 #[cfg(feature = "redis")]
 #[path = "common/redis_server.rs"]
@@ -146,7 +146,7 @@ impl Backend for Redis {
     /// until `now + 1` is still there when the test looks).
     async fn now(&self) -> u64 {
         loop {
-            let now = jwt_extended::SystemClock.now();
+            let now = jwt_extended::clock::SystemClock.now();
             let ms = now.subsec_millis();
             if ms < 900 {
                 return now.as_secs();

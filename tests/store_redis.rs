@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jwt_extended::store::{Consumption, RedisStore, RevocationStore, StoreError, StoreErrorKind};
-use jwt_extended::{Clock, SystemClock};
+use jwt_extended::{clock::Clock, clock::SystemClock};
 use redis_server::RedisServer;
 
 #[path = "common/redis_server.rs"]

@@ -7,7 +7,8 @@ use std::time::Duration as StdDuration;
 
 use common::*;
 use jwt_extended::{
-    Algorithm, Clock, ConfigError, ErrorKind, Freshness, JwtError, JwtManager, Key, TokenType,
+    Algorithm, ConfigError, ErrorKind, Freshness, JwtError, JwtManager, Key, TokenType,
+    clock::Clock,
 };
 use serde_json::{Value, json};
 use time::Duration;
@@ -1145,7 +1146,7 @@ fn rfc7515_a1_positive_control() {
     let k =
         "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
     let secret = common::unb64(k);
-    let clock = jwt_extended::MockClock::at_unix(1_300_000_000);
+    let clock = jwt_extended::clock::MockClock::at_unix(1_300_000_000);
     let m = JwtManager::builder()
         .key(Key::hmac(Algorithm::HS256, secret).unwrap())
         .identity_claim("iss")

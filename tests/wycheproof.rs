@@ -3,7 +3,7 @@
 //! (Apache-2.0, with their license) and compiled into this test: without them it does not
 //! build, so it can never skip.
 
-use jwt_extended::{Algorithm, JwtManager, Key, MockClock};
+use jwt_extended::{Algorithm, JwtManager, Key, clock::MockClock};
 use serde_json::Value;
 
 /// Test cases whose expected result we deliberately do not follow, with the reason.

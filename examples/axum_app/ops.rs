@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use jwt_extended::{JwtManager, ScopeSet};
+use jwt_extended::{JwtManager, scope::ScopeSet};
 
 use crate::{AppState, items};
 

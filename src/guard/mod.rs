@@ -10,8 +10,8 @@
 //!    identity claim);
 //! 4. the CSRF double submit, for cookie tokens;
 //! 5. the token type, then freshness;
-//! 6. the revocation store and the [`Blocklist`](crate::Blocklist) callback;
-//! 7. the [`ClaimsVerifier`](crate::ClaimsVerifier) callback;
+//! 6. the revocation store and the [`Blocklist`](crate::callbacks::Blocklist) callback;
+//! 7. the [`ClaimsVerifier`](crate::callbacks::ClaimsVerifier) callback;
 //! 8. the [`UserLoader`](crate::UserLoader) callback.
 //!
 //! The result is kept in the request (under a private key), so a handler that takes several

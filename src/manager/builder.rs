@@ -331,7 +331,7 @@ impl JwtManagerBuilder {
         self
     }
 
-    /// The clock (defaults to [`SystemClock`]); tests pass a [`MockClock`](crate::MockClock).
+    /// The clock (defaults to [`SystemClock`]); tests pass a [`MockClock`](crate::clock::MockClock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self

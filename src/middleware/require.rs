@@ -199,7 +199,7 @@ impl RequireJwtLayer {
     /// On an optional route the check applies only when a token was sent.
     ///
     /// ```
-    /// use jwt_extended::{JwtManager, RequireJwtLayer, RequiredScopes, ScopeSet, scopes};
+    /// use jwt_extended::{JwtManager, RequireJwtLayer, scope::RequiredScopes, scope::ScopeSet, scopes};
     ///
     /// scopes!(pub ReadItems = "read:items");
     ///
@@ -218,7 +218,7 @@ impl RequireJwtLayer {
     /// optional route the check applies only when a token was sent.
     ///
     /// ```
-    /// use jwt_extended::{ClaimPath, JwtManager, RequireJwtLayer, RequiredRoles};
+    /// use jwt_extended::{scope::ClaimPath, JwtManager, RequireJwtLayer, scope::RequiredRoles};
     ///
     /// let manager = JwtManager::builder().secret("an-example-secret-of-at-least-32-bytes!").build()?;
     /// let admins = RequireJwtLayer::access(&manager)

@@ -33,7 +33,7 @@ const UUID_LEN: usize = 36;
 ///   lazily when it is looked at, a few shards at a time as writes come in (a full pass
 ///   every [`sweep_interval`](Self::with_sweep_interval), 60 s by default), and on demand
 ///   with [`sweep`](Self::sweep). The time comes from the store's [`Clock`] (the system
-///   clock by default; tests pass a [`MockClock`](crate::MockClock)).
+///   clock by default; tests pass a [`MockClock`](crate::clock::MockClock)).
 /// - **Bounded:** at most [`capacity`](Self::with_capacity) entries (10 million by default).
 ///   When the store is full, expired entries are swept and, if it is still full, the write
 ///   fails with [`StoreErrorKind::Capacity`]. An unexpired entry is never evicted, since
@@ -156,7 +156,7 @@ impl MemoryStore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use jwt_extended::MockClock;
+    /// use jwt_extended::clock::MockClock;
     /// use jwt_extended::store::{MemoryStore, RevocationStore};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
@@ -246,7 +246,7 @@ impl MemoryStore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use jwt_extended::MockClock;
+    /// use jwt_extended::clock::MockClock;
     /// use jwt_extended::store::{MemoryStore, RevocationStore};
     ///
     /// # #[tokio::main(flavor = "current_thread")]

@@ -368,7 +368,7 @@ async fn case_10_rfc7515_vectors() {
     let m = JwtManager::builder()
         .key(Key::hmac(Algorithm::HS256, unb64(k)).unwrap())
         .identity_claim("iss")
-        .clock(jwt_extended::MockClock::at_unix(1_300_000_000))
+        .clock(jwt_extended::clock::MockClock::at_unix(1_300_000_000))
         .build()
         .unwrap();
     let a1 = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -377,7 +377,7 @@ async fn case_10_rfc7515_vectors() {
     let later = JwtManager::builder()
         .key(Key::hmac(Algorithm::HS256, unb64(k)).unwrap())
         .identity_claim("iss")
-        .clock(jwt_extended::MockClock::at_unix(1_300_819_380))
+        .clock(jwt_extended::clock::MockClock::at_unix(1_300_819_380))
         .build()
         .unwrap();
     rejects(&app(&later), a1, 401, "Token has expired").await;

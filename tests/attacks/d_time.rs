@@ -4,7 +4,7 @@
 //! `tests/properties.rs`.
 
 use jwt_extended::store::MemoryStore;
-use jwt_extended::{ConfigError, JwtManager, MockClock};
+use jwt_extended::{ConfigError, JwtManager, clock::MockClock};
 use serde_json::json;
 use time::Duration;
 

@@ -154,7 +154,7 @@ async fn case_41_oversized_token() {
     rejects(&app, &t, 422, "Token header is too large").await;
 }
 
-fn cookie_app(clock: &jwt_extended::MockClock) -> (JwtManager, axum::Router) {
+fn cookie_app(clock: &jwt_extended::clock::MockClock) -> (JwtManager, axum::Router) {
     let m = builder(clock)
         .token_locations([TokenLocation::Cookies])
         .build()

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn cookie_manager(clock: &jwt_extended::MockClock) -> JwtManager {
+fn cookie_manager(clock: &jwt_extended::clock::MockClock) -> JwtManager {
     builder(clock)
         .token_locations([TokenLocation::Cookies])
         .build()

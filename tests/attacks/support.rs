@@ -262,7 +262,7 @@ pub fn pem(name: &str) -> String {
 }
 
 /// An ES256 manager with our P-256 key pair.
-pub fn es256_manager(clock: &jwt_extended::MockClock) -> jwt_extended::JwtManagerBuilder {
+pub fn es256_manager(clock: &jwt_extended::clock::MockClock) -> jwt_extended::JwtManagerBuilder {
     JwtManager::builder()
         .algorithm(jwt_extended::Algorithm::ES256)
         .private_key_pem(pem("ec256_private"))
@@ -271,7 +271,7 @@ pub fn es256_manager(clock: &jwt_extended::MockClock) -> jwt_extended::JwtManage
 }
 
 /// An RS256 manager with our RSA key pair.
-pub fn rs256_manager(clock: &jwt_extended::MockClock) -> jwt_extended::JwtManagerBuilder {
+pub fn rs256_manager(clock: &jwt_extended::clock::MockClock) -> jwt_extended::JwtManagerBuilder {
     JwtManager::builder()
         .algorithm(jwt_extended::Algorithm::RS256)
         .private_key_pem(pem("rsa_private"))

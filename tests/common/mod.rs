@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_extended::{JwtManager, JwtManagerBuilder, MockClock};
+use jwt_extended::{JwtManager, JwtManagerBuilder, clock::MockClock};
 use serde_json::Value;
 
 pub const SECRET: &str = "test-secret-key-0123456789-abcdefghijkl";

@@ -74,7 +74,7 @@ fn distinct_ids_give_distinct_keys() {
 
 #[test]
 fn identity_entries_are_counted_for_the_check() {
-    let clock = crate::MockClock::at_unix(1_000);
+    let clock = crate::clock::MockClock::at_unix(1_000);
     let store = MemoryStore::new().with_clock(clock.clone());
     let block_on = |f| {
         tokio::runtime::Builder::new_current_thread()

@@ -70,7 +70,7 @@ impl RedisStoreBuilder {
     /// [`JwtManager`](crate::JwtManager).
     ///
     /// ```
-    /// use jwt_extended::SystemClock;
+    /// use jwt_extended::clock::SystemClock;
     /// use jwt_extended::store::RedisStore;
     /// let builder = RedisStore::builder("redis://127.0.0.1/").clock(SystemClock);
     /// # let _ = builder;

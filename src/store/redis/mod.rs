@@ -15,7 +15,7 @@ use self::scripts::{CONSUME, Lua, REVOKE, REVOKE_USER};
 use self::view::LocalView;
 use super::{Check, Consumption, MAX_UNTIL, RevocationStore, StoreError, StoreErrorKind};
 use crate::duration::IntoDuration;
-use crate::{Clock, SystemClock};
+use crate::{clock::Clock, clock::SystemClock};
 
 mod builder;
 mod link;

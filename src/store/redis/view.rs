@@ -30,7 +30,7 @@ use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::link::Link;
-use crate::Clock;
+use crate::clock::Clock;
 use crate::store::{Check, MAX_UNTIL, MemoryStore, RevocationStore, StoreError};
 
 const NEVER: u64 = u64::MAX;
