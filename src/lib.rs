@@ -378,6 +378,8 @@
 //! | `redis` | the Redis revocation store | no |
 //! | `jwks` | tokens from external issuers ([`Issuer`], [`issuer`]) | no |
 //! | `jwks-https` | the default HTTPS client for `jwks` (hyper-util, rustls, webpki-roots) | no |
+//! | `metrics` | counters and histograms through the `metrics` facade ([`telemetry`]) | no |
+//! | `utoipa` | OpenAPI security schemes for utoipa (`openapi`) | no |
 //!
 //! # Modules
 //!
