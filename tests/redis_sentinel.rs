@@ -122,8 +122,10 @@ async fn role(url: &str) -> String {
 async fn store(cluster: &Cluster, local_view: bool) -> RedisStore {
     let mut builder =
         RedisStore::sentinel_builder(cluster.sentinels.iter().map(Sentinel::addr), MASTER)
-            .timeout(Duration::from_millis(1000))
-            .wait_for_replicas(1, Duration::from_millis(500));
+            // Generous: a replica's acknowledgement must not miss its window on a loaded
+            // machine, or the revocation before the failover is (rightly) refused.
+            .timeout(Duration::from_millis(3000))
+            .wait_for_replicas(1, Duration::from_millis(2000));
     if local_view {
         builder = builder.local_cache(Duration::from_millis(250));
     }
