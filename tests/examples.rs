@@ -987,6 +987,62 @@ async fn axum_app_with_an_oidc_issuer_and_its_own_jwks() {
         (s, body["msg"].as_str()),
         (422, Some("Audience doesn't match"))
     );
+
+    // `/api/items` reads the issuer's scopes as it reads the app's own: `read:items` in
+    // `scope` or `scp` is 200, a token without it 403 (and one that does not verify, 422).
+    let scoped = |scope: Value| {
+        let mut c = claims("orders-api");
+        c.as_object_mut()
+            .unwrap()
+            .extend(scope.as_object().unwrap().clone());
+        sign("rsa", jsonwebtoken::Algorithm::RS256, Some("idp-1"), &c)
+    };
+    let items = |t: &str| c.get(format!("{base}/api/items")).bearer_auth(t);
+    for scope in [
+        json!({"scope": "read:items"}),
+        json!({"scope": "openid read:items"}),
+        json!({"scp": ["read:items"]}),
+    ] {
+        assert_eq!(
+            send(items(&scoped(scope.clone()))).await,
+            (200, json!({"items": []})),
+            "{scope}"
+        );
+    }
+    for scope in [
+        json!({"scope": "openid profile"}),
+        json!({"scp": ["write:items"]}),
+        json!({}),
+    ] {
+        assert_eq!(
+            send(items(&scoped(scope.clone()))).await,
+            (
+                403,
+                json!({"msg": "Insufficient scope, required: read:items"})
+            ),
+            "{scope}"
+        );
+    }
+    let mut wrong_aud_scoped = claims("another-api");
+    wrong_aud_scoped["scope"] = json!("read:items");
+    let wrong_aud_scoped = sign(
+        "rsa",
+        jsonwebtoken::Algorithm::RS256,
+        Some("idp-1"),
+        &wrong_aud_scoped,
+    );
+    assert_eq!(send(items(&wrong_aud_scoped)).await.0, 422);
+    // Adding needs a fresh token: an issuer's token never is, whatever its scopes.
+    let writer = scoped(json!({"scope": "read:items write:items"}));
+    assert_eq!(
+        send(
+            c.post(format!("{base}/api/items"))
+                .bearer_auth(&writer)
+                .json(&json!({"name": "pear"}))
+        )
+        .await,
+        (401, json!({"msg": "Fresh token required"}))
+    );
 }
 
 #[cfg(feature = "metrics")]

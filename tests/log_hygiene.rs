@@ -10,10 +10,10 @@
 //! This file is its own test binary with one test, so the global subscriber sees only it.
 
 mod common;
+#[path = "common/log_capture.rs"]
+mod log_capture;
 
-use std::fmt::Write as _;
-use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration as StdDuration;
 
 use axum::Router;
@@ -29,85 +29,10 @@ use jwt_extended::{
     BoxError, DecodedToken, FreshJwtRequired, HasRoles, ImplicitRefreshLayer, JwtBodyLayer,
     JwtManager, JwtRequired, RefreshJwtRequired, Scoped, TokenLocation, UserLoader, roles, scopes,
 };
+use log_capture::Capture;
 use serde_json::json;
 use tower::ServiceExt;
-use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::{Layer, Registry};
-
-/// Everything logged, as text, plus each event's level and target.
-#[derive(Clone, Default)]
-struct Capture {
-    text: Arc<Mutex<String>>,
-    events: Arc<Mutex<Vec<(Level, String, String)>>>,
-}
-
-struct FieldText<'a>(&'a mut String);
-
-impl Visit for FieldText<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, " {}={:?}", field.name(), value);
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        let _ = write!(self.0, " {}={}", field.name(), value);
-    }
-}
-
-impl<S: Subscriber> Layer<S> for Capture {
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _: &tracing::span::Id,
-        _: Context<'_, S>,
-    ) {
-        let mut line = format!("span {}", attrs.metadata().name());
-        attrs.record(&mut FieldText(&mut line));
-        self.text.lock().unwrap().push_str(&line);
-    }
-    fn on_record(
-        &self,
-        _: &tracing::span::Id,
-        values: &tracing::span::Record<'_>,
-        _: Context<'_, S>,
-    ) {
-        let mut line = String::from("record");
-        values.record(&mut FieldText(&mut line));
-        self.text.lock().unwrap().push_str(&line);
-    }
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let mut line = String::new();
-        event.record(&mut FieldText(&mut line));
-        let meta = event.metadata();
-        self.text.lock().unwrap().push_str(&format!(
-            "\n{} {}{}",
-            meta.level(),
-            meta.target(),
-            line
-        ));
-        self.events
-            .lock()
-            .unwrap()
-            .push((*meta.level(), meta.target().to_owned(), line));
-    }
-}
-
-/// A `fmt` writer into the same buffer: what an application's usual log output would show.
-#[derive(Clone)]
-struct Sink(Arc<Mutex<String>>);
-
-impl io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap()
-            .push_str(&String::from_utf8_lossy(buf));
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use tracing::Level;
 
 struct Users;
 
@@ -207,23 +132,7 @@ fn bearer(method: Method, path: &str, token: &str) -> Request<Body> {
 
 #[tokio::test]
 async fn case_61_no_secrets_in_logs() {
-    let capture = Capture::default();
-    let subscriber = Registry::default()
-        .with(
-            capture
-                .clone()
-                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
-        )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer({
-                    let sink = Sink(capture.text.clone());
-                    move || sink.clone()
-                })
-                .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
-        );
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install();
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let metrics = recorder.handle();
     metrics::set_global_recorder(recorder).unwrap();
@@ -411,8 +320,8 @@ async fn case_61_no_secrets_in_logs() {
     for s in [200, 401, 403, 422, 503] {
         assert!(statuses.contains(&s), "the run covers {s}: {statuses:?}");
     }
-    let text = capture.text.lock().unwrap().clone();
-    let events = capture.events.lock().unwrap().clone();
+    let text = capture.text();
+    let events = capture.events();
     let verifications: Vec<_> = events
         .iter()
         .filter(|(_, target, _)| target == jwt_extended::telemetry::TARGET)
