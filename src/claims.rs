@@ -234,11 +234,13 @@ impl Hot {
 }
 
 /// The verified payload (JSON text), then the value of each [`Hot`] claim that is a string,
-/// in one buffer: a cached token is then cheap to drop, however many claims it has.
+/// then, in the verified-token cache's copy, the token's own text: one buffer, so that a
+/// cached token is cheap to drop, however many claims it has.
 #[derive(Clone, Default)]
 pub(crate) struct Texts {
     buf: Box<str>,
-    /// Where the payload ends, then where each hot claim's text ends.
+    /// Where the payload ends, then where each hot claim's text ends (the token's text, if
+    /// any, runs from there to the end).
     ends: [usize; Hot::COUNT + 1],
     /// Bit `i`: the hot claim `i` is present and a string.
     present: u8,
@@ -270,6 +272,24 @@ impl Texts {
     /// The payload (JSON).
     pub(crate) fn payload(&self) -> &str {
         self.buf.get(..self.ends[0]).unwrap_or_default()
+    }
+
+    /// The same texts followed by `token` (see [`DecodedToken::lean`]).
+    fn with_token(&self, token: &str) -> Self {
+        let kept = self.buf.get(..self.ends[Hot::COUNT]).unwrap_or_default();
+        let mut buf = String::with_capacity(kept.len() + token.len());
+        buf.push_str(kept);
+        buf.push_str(token);
+        Self {
+            buf: buf.into_boxed_str(),
+            ends: self.ends,
+            present: self.present,
+        }
+    }
+
+    /// The token's text kept by [`with_token`](Self::with_token) (empty otherwise).
+    pub(crate) fn token(&self) -> &str {
+        self.buf.get(self.ends[Hot::COUNT]..).unwrap_or_default()
     }
 
     /// A hot claim, when it is a string.
@@ -321,12 +341,13 @@ impl DecodedToken {
     }
 
     /// The same verified token without its parsed claims (they are parsed again from the
-    /// payload when asked for): what the verified-token cache keeps, a few allocations
-    /// however many claims the token has, so that dropping an old entry is cheap.
-    pub(crate) fn lean(&self) -> Self {
+    /// payload when asked for) and with `token`, its text, in the same buffer
+    /// ([`Texts::token`]): what the verified-token cache keeps, a few allocations however
+    /// many claims the token has, so that dropping an old entry is cheap.
+    pub(crate) fn lean(&self, token: &str) -> Self {
         Self {
             header: self.header.clone(),
-            texts: self.texts.clone(),
+            texts: self.texts.with_token(token),
             claims: OnceLock::new(),
             names: self.names,
             identity: self.identity.clone(),
@@ -458,6 +479,12 @@ mod tests {
         assert_eq!(texts.get(Hot::Pair), Some("p"));
         assert_eq!(texts.get(Hot::Family), None);
         assert_eq!(texts.get(Hot::Iss), Some("https://issuer"));
+        assert_eq!(texts.token(), "");
+        let cached = texts.with_token("a.b.c");
+        assert_eq!(cached.token(), "a.b.c");
+        assert_eq!(cached.payload(), texts.payload());
+        assert_eq!(cached.get(Hot::Pair), Some("p"));
+        assert_eq!(cached.get(Hot::Iss), Some("https://issuer"));
         let empty = Texts::default();
         assert_eq!(empty.payload(), "");
         assert_eq!(empty.get(Hot::Jti), None);
@@ -479,7 +506,10 @@ mod tests {
             .unwrap();
         for token in [token.as_str(), pair.access_token.as_str()] {
             let full = manager.decode_token(token).unwrap();
-            let lean = full.lean();
+            let lean = full.lean(token);
+            assert_eq!(lean.texts.token(), token);
+            assert_eq!(full.texts.token(), "");
+            assert_eq!(lean.texts.payload(), full.texts.payload());
             assert!(full.claims.get().is_some());
             assert!(
                 lean.claims.get().is_none(),
