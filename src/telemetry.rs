@@ -411,6 +411,7 @@ impl StoreTimer {
 
 /// One fetch of an external issuer's JWK Set (discovery included), counted by outcome.
 /// The fetcher logs it itself, with the issuer and the reason of a failure.
+#[cfg(feature = "jwks")]
 pub(crate) fn jwks_fetch(ok: bool) {
     #[cfg(feature = "metrics")]
     {
