@@ -2,7 +2,7 @@
 //! Flask-JWT-Extended defines (`type`, `fresh`, `jti`, `csrf`, `exp`, `iat`, `nbf`).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
@@ -197,13 +197,16 @@ impl Freshness {
 pub struct DecodedToken {
     /// Shared by the tokens that have the same header text.
     pub(crate) header: Arc<Map<String, Value>>,
-    pub(crate) claims: Map<String, Value>,
+    /// The verified payload and the string claims read on every request, in one
+    /// allocation.
+    pub(crate) texts: Texts,
+    /// The claims, parsed from the payload: filled by verification, and on first use in a
+    /// copy kept by the verified-token cache (see [`DecodedToken::lean`]).
+    pub(crate) claims: OnceLock<Map<String, Value>>,
     /// [`claim_bit`] of every claim name: most lookups of an absent claim stop here.
     pub(crate) names: u64,
-    /// The identity claim when it is a string, and the `jti` claim when it is one: read on
-    /// every request (revocation, handlers), so kept at hand.
-    pub(crate) subject: Option<Box<str>>,
-    pub(crate) jti: Option<Box<str>>,
+    /// The identity claim's value (`Null` when absent, which verification refuses).
+    pub(crate) identity: Value,
     pub(crate) identity_claim: Arc<str>,
     pub(crate) algorithm: Algorithm,
     pub(crate) token_type: TokenType,
@@ -215,6 +218,90 @@ pub struct DecodedToken {
     pub(crate) external: bool,
 }
 
+/// A string claim that the request path reads on every request (revocation, CSRF, the
+/// issuer's keys), kept as text next to the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hot {
+    Jti = 0,
+    Csrf = 1,
+    Pair = 2,
+    Family = 3,
+    Iss = 4,
+}
+
+impl Hot {
+    pub(crate) const COUNT: usize = 5;
+}
+
+/// The verified payload (JSON text), then the value of each [`Hot`] claim that is a string,
+/// then, in the verified-token cache's copy, the token's own text: one buffer, so that a
+/// cached token is cheap to drop, however many claims it has.
+#[derive(Clone, Default)]
+pub(crate) struct Texts {
+    buf: Box<str>,
+    /// Where the payload ends, then where each hot claim's text ends (the token's text, if
+    /// any, runs from there to the end).
+    ends: [usize; Hot::COUNT + 1],
+    /// Bit `i`: the hot claim `i` is present and a string.
+    present: u8,
+}
+
+impl Texts {
+    /// The payload text and the hot claims' values, in [`Hot`]'s order.
+    pub(crate) fn new(payload: &str, hot: [Option<&str>; Hot::COUNT]) -> Self {
+        let len = payload.len() + hot.iter().flatten().map(|s| s.len()).sum::<usize>();
+        let mut buf = String::with_capacity(len);
+        buf.push_str(payload);
+        let mut ends = [0; Hot::COUNT + 1];
+        ends[0] = buf.len();
+        let mut present = 0;
+        for (i, text) in hot.into_iter().enumerate() {
+            if let Some(text) = text {
+                buf.push_str(text);
+                present |= 1 << i;
+            }
+            ends[i + 1] = buf.len();
+        }
+        Self {
+            buf: buf.into_boxed_str(),
+            ends,
+            present,
+        }
+    }
+
+    /// The payload (JSON).
+    pub(crate) fn payload(&self) -> &str {
+        self.buf.get(..self.ends[0]).unwrap_or_default()
+    }
+
+    /// The same texts followed by `token` (see [`DecodedToken::lean`]).
+    fn with_token(&self, token: &str) -> Self {
+        let kept = self.buf.get(..self.ends[Hot::COUNT]).unwrap_or_default();
+        let mut buf = String::with_capacity(kept.len() + token.len());
+        buf.push_str(kept);
+        buf.push_str(token);
+        Self {
+            buf: buf.into_boxed_str(),
+            ends: self.ends,
+            present: self.present,
+        }
+    }
+
+    /// The token's text kept by [`with_token`](Self::with_token) (empty otherwise).
+    pub(crate) fn token(&self) -> &str {
+        self.buf.get(self.ends[Hot::COUNT]..).unwrap_or_default()
+    }
+
+    /// A hot claim, when it is a string.
+    pub(crate) fn get(&self, claim: Hot) -> Option<&str> {
+        let i = claim as usize;
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        self.buf.get(self.ends[i]..self.ends[i + 1])
+    }
+}
+
 impl fmt::Debug for DecodedToken {
     // Claims may hold personal data: print only their names.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -222,7 +309,7 @@ impl fmt::Debug for DecodedToken {
             .field("algorithm", &self.algorithm)
             .field("token_type", &self.token_type)
             .field("exp", &self.exp)
-            .field("claims", &self.claims.keys().collect::<Vec<_>>())
+            .field("claims", &self.claims().keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -243,13 +330,41 @@ impl DecodedToken {
         if self.names & claim_bit(name) == 0 {
             return None;
         }
-        if self.claims.len() > 16 {
-            return self.claims.get(name);
+        let claims = self.claims();
+        if claims.len() > 16 {
+            return claims.get(name);
         }
-        self.claims
+        claims
             .iter()
             .find(|(k, _)| k.len() == name.len() && **k == *name)
             .map(|(_, v)| v)
+    }
+
+    /// The same verified token without its parsed claims (they are parsed again from the
+    /// payload when asked for) and with `token`, its text, in the same buffer
+    /// ([`Texts::token`]): what the verified-token cache keeps, a few allocations however
+    /// many claims the token has, so that dropping an old entry is cheap.
+    pub(crate) fn lean(&self, token: &str) -> Self {
+        Self {
+            header: self.header.clone(),
+            texts: self.texts.with_token(token),
+            claims: OnceLock::new(),
+            names: self.names,
+            identity: self.identity.clone(),
+            identity_claim: self.identity_claim.clone(),
+            algorithm: self.algorithm,
+            token_type: self.token_type.clone(),
+            fresh: self.fresh,
+            exp: self.exp,
+            iat: self.iat,
+            nbf: self.nbf,
+            external: self.external,
+        }
+    }
+
+    /// A string claim the request path reads (`jti`, `csrf`, `pair`, `family`, `iss`).
+    pub(crate) fn hot(&self, claim: Hot) -> Option<&str> {
+        self.texts.get(claim)
     }
 
     /// The JOSE header (`alg`, `typ`, `kid`, and any extra headers).
@@ -259,7 +374,10 @@ impl DecodedToken {
 
     /// All claims of the payload.
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.claims
+        // The payload was parsed when the token was verified: parsing it again gives the
+        // same map.
+        self.claims
+            .get_or_init(|| crate::decode::parse_claims(self.texts.payload()).unwrap_or_default())
     }
 
     /// One claim by name.
@@ -281,7 +399,7 @@ impl DecodedToken {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&self.claims)
+        T::deserialize(self.claims())
     }
 
     /// The identity claim (`sub` unless configured otherwise): Flask-JWT-Extended's
@@ -289,22 +407,22 @@ impl DecodedToken {
     /// `verify_sub` was turned off. It prints as Flask prints it (`1`, not `"1"`); the JSON
     /// value is [`as_value`](IdentityRef::as_value).
     pub fn identity(&self) -> IdentityRef<'_> {
-        IdentityRef(self.find(&self.identity_claim).unwrap_or(&Value::Null))
+        IdentityRef(&self.identity)
     }
 
     /// The identity claim when it is a string.
     pub fn subject(&self) -> Option<&str> {
-        self.subject.as_deref()
+        self.identity.as_str()
     }
 
     /// The `jti` claim (the token's unique id), when present.
     pub fn jti(&self) -> Option<&str> {
-        self.jti.as_deref()
+        self.hot(Hot::Jti)
     }
 
     /// The `csrf` claim, when present.
     pub fn csrf(&self) -> Option<&str> {
-        self.find("csrf").and_then(Value::as_str)
+        self.hot(Hot::Csrf)
     }
 
     /// The token type (`type` claim; `access` when absent).
@@ -340,5 +458,87 @@ impl DecodedToken {
     /// The `kid` header, when present.
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_keep_each_hot_claim_apart() {
+        let texts = Texts::new(
+            r#"{"a":1}"#,
+            [Some(""), None, Some("p"), None, Some("https://issuer")],
+        );
+        assert_eq!(texts.payload(), r#"{"a":1}"#);
+        assert_eq!(texts.get(Hot::Jti), Some(""));
+        assert_eq!(texts.get(Hot::Csrf), None);
+        assert_eq!(texts.get(Hot::Pair), Some("p"));
+        assert_eq!(texts.get(Hot::Family), None);
+        assert_eq!(texts.get(Hot::Iss), Some("https://issuer"));
+        assert_eq!(texts.token(), "");
+        let cached = texts.with_token("a.b.c");
+        assert_eq!(cached.token(), "a.b.c");
+        assert_eq!(cached.payload(), texts.payload());
+        assert_eq!(cached.get(Hot::Pair), Some("p"));
+        assert_eq!(cached.get(Hot::Iss), Some("https://issuer"));
+        let empty = Texts::default();
+        assert_eq!(empty.payload(), "");
+        assert_eq!(empty.get(Hot::Jti), None);
+    }
+
+    #[test]
+    #[cfg(any(feature = "aws-lc-rs", feature = "rust-crypto"))]
+    fn a_lean_copy_answers_as_the_token_does() {
+        use serde_json::json;
+        let manager = crate::JwtManager::builder()
+            .secret("an-example-secret-of-at-least-32-bytes!")
+            .build()
+            .unwrap();
+        let pair = manager.token_pair("al\"ice").create().unwrap();
+        let token = manager
+            .access_token("al\"ice")
+            .claim("roles", ["admin", "ops"])
+            .claim("note", "é \\ \u{1F600}")
+            .fresh(true)
+            .create()
+            .unwrap();
+        for token in [token.as_str(), pair.access_token.as_str()] {
+            let full = manager.decode_token(token).unwrap();
+            let lean = full.lean(token);
+            assert_eq!(lean.texts.token(), token);
+            assert_eq!(full.texts.token(), "");
+            assert_eq!(lean.texts.payload(), full.texts.payload());
+            assert!(full.claims.get().is_some());
+            assert!(
+                lean.claims.get().is_none(),
+                "kept without its parsed claims"
+            );
+            assert_eq!(lean.claims(), full.claims(), "parsed again, the same");
+            assert_eq!(lean.identity(), full.identity());
+            assert_eq!(lean.identity(), json!("al\"ice"));
+            assert_eq!(lean.subject(), Some("al\"ice"));
+            assert_eq!(lean.jti(), full.jti());
+            assert_eq!(lean.jti(), full.claims()["jti"].as_str());
+            assert_eq!(
+                lean.csrf(),
+                full.claims().get("csrf").and_then(Value::as_str)
+            );
+            for claim in [Hot::Pair, Hot::Family, Hot::Iss] {
+                assert_eq!(lean.hot(claim), full.hot(claim));
+            }
+            assert_eq!(lean.claim("roles"), full.claim("roles"));
+            assert_eq!(lean.claim("absent"), None);
+            assert_eq!(lean.token_type(), full.token_type());
+            assert_eq!(lean.fresh(), full.fresh());
+            assert_eq!(lean.expires_at(), full.expires_at());
+        }
+        let from_pair = manager.decode_token(&pair.access_token).unwrap();
+        assert!(from_pair.hot(Hot::Pair).is_some());
+        assert_eq!(
+            from_pair.hot(Hot::Pair),
+            from_pair.claims().get("pair").and_then(Value::as_str)
+        );
     }
 }

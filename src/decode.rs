@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,7 +13,7 @@ use jsonwebtoken::crypto::CryptoProvider;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::claims::{DecodedToken, Freshness, TokenType, claim_bit};
+use crate::claims::{DecodedToken, Freshness, Hot, Texts, TokenType, claim_bit};
 use crate::error::{ErrorKind, JwtError};
 use crate::keys::{KeySet, VerifyKey};
 
@@ -205,8 +205,11 @@ impl Verifier {
             ParseError::Duplicate => JwtError::invalid("Invalid payload string: duplicate claim"),
             ParseError::Syntax => JwtError::invalid("Invalid payload string: invalid JSON"),
         })?;
+        // Parsed JSON is UTF-8 (strings are checked, everything else is ASCII): kept as text.
+        let text = simdutf8::basic::from_utf8(&payload)
+            .map_err(|_| JwtError::invalid("Invalid payload string: invalid JSON"))?;
 
-        check_claims(header, claims, alg, cfg, now, expiry)
+        check_claims(header, claims, text, alg, cfg, now, expiry)
     }
 }
 
@@ -326,6 +329,8 @@ struct Known<'a> {
     sub: Option<&'a Value>,
     jti: Option<&'a Value>,
     csrf: Option<&'a Value>,
+    pair: Option<&'a Value>,
+    family: Option<&'a Value>,
     typ: Option<&'a Value>,
     fresh: Option<&'a Value>,
     identity: Option<&'a Value>,
@@ -350,6 +355,8 @@ impl<'a> Known<'a> {
                 "sub" => &mut k.sub,
                 "jti" => &mut k.jti,
                 "csrf" => &mut k.csrf,
+                "pair" => &mut k.pair,
+                "family" => &mut k.family,
                 "type" => &mut k.typ,
                 "fresh" => &mut k.fresh,
                 _ => continue,
@@ -364,6 +371,7 @@ impl<'a> Known<'a> {
 fn check_claims(
     header: Header,
     claims: Map<String, Value>,
+    payload: &str,
     algorithm: Algorithm,
     cfg: &DecodeConfig,
     now: Now,
@@ -456,15 +464,25 @@ fn check_claims(
         Some(_) => Freshness::Invalid,
     };
     let names = k.names;
-    let subject = k.identity.and_then(Value::as_str).map(Box::from);
-    let jti = k.jti.and_then(Value::as_str).map(Box::from);
+    let identity = k.identity.cloned().unwrap_or_default();
+    let mut hot = [None; Hot::COUNT];
+    for (claim, value) in [
+        (Hot::Jti, k.jti),
+        (Hot::Csrf, k.csrf),
+        (Hot::Pair, k.pair),
+        (Hot::Family, k.family),
+        (Hot::Iss, k.iss),
+    ] {
+        hot[claim as usize] = value.and_then(Value::as_str);
+    }
+    let texts = Texts::new(payload, hot);
 
     let decoded = DecodedToken {
         header,
-        claims,
+        texts,
+        claims: OnceLock::from(claims),
         names,
-        subject,
-        jti,
+        identity,
         identity_claim: cfg.identity_claim.clone(),
         algorithm,
         token_type,
@@ -564,6 +582,11 @@ enum ParseError {
     NotObject,
     Duplicate,
     Syntax,
+}
+
+/// The claims of a verified token's payload, parsed again (see `DecodedToken::claims`).
+pub(crate) fn parse_claims(payload: &str) -> Option<Map<String, Value>> {
+    parse_object(payload.as_bytes()).ok()
 }
 
 /// Parses a JSON object, refusing duplicate member names (RFC 7519 §4, RFC 8725 §3.7).

@@ -70,7 +70,7 @@
 //! [`Scoped`]: crate::Scoped
 //! [`HasRoles`]: crate::HasRoles
 
-use crate::claims::{DecodedToken, TokenType};
+use crate::claims::{DecodedToken, Hot, TokenType};
 use crate::error::{ErrorKind, JwtError};
 use crate::locations::TokenLocation;
 
@@ -328,10 +328,7 @@ impl<'a> Fields<'a> {
 /// token's `iss`, which matched a configured issuer exactly).
 fn issuer_of(token: &DecodedToken) -> &str {
     if token.external {
-        token
-            .claim("iss")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("external")
+        token.hot(Hot::Iss).unwrap_or("external")
     } else {
         "self"
     }
@@ -414,6 +411,7 @@ impl StoreTimer {
 
 /// One fetch of an external issuer's JWK Set (discovery included), counted by outcome.
 /// The fetcher logs it itself, with the issuer and the reason of a failure.
+#[cfg(feature = "jwks")]
 pub(crate) fn jwks_fetch(ok: bool) {
     #[cfg(feature = "metrics")]
     {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jsonwebtoken::crypto::CryptoProvider;
 
 use super::JwtManager;
-use crate::claims::DecodedToken;
+use crate::claims::{DecodedToken, Hot};
 use crate::decode::{DecodeConfig, Expiry, Now, peek_issuer, peek_key_id};
 use crate::error::{ConfigError, JwtError};
 use crate::issuer::Issuer;
@@ -78,11 +78,7 @@ impl Issuers {
     /// Whether a verified external token's key is still in its issuer's key set (a key the
     /// issuer withdrew stops the tokens it signed, even those in the verified-token cache).
     fn still_published(&self, token: &DecodedToken) -> bool {
-        let Some(external) = token
-            .claim("iss")
-            .and_then(serde_json::Value::as_str)
-            .and_then(|iss| self.by_iss.get(iss))
-        else {
+        let Some(external) = token.hot(Hot::Iss).and_then(|iss| self.by_iss.get(iss)) else {
             return false;
         };
         matches!(
@@ -184,7 +180,7 @@ impl JwtManager {
             Err(e) => return (Err(e), hit),
         };
         if let Some(cache) = cache {
-            cache.insert(token, decoded.clone(), now.secs);
+            cache.insert(token, &decoded, now.secs);
         }
         (Ok(decoded), hit)
     }

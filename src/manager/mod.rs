@@ -230,7 +230,7 @@ impl JwtManager {
             Ok(decoded) => Arc::new(decoded),
             Err(e) => return (Err(e), Some(false)),
         };
-        cache.insert(token, decoded.clone(), now.secs);
+        cache.insert(token, &decoded, now.secs);
         (Ok(decoded), Some(false))
     }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::JwtManager;
 use crate::callbacks::Blocklist;
-use crate::claims::{DecodedToken, TokenType};
+use crate::claims::{DecodedToken, Hot, TokenType};
 use crate::error::{ErrorKind, JwtError};
 use crate::store::{Check, Consumption, RevocationStore, StoreError, keep_until};
 use crate::telemetry::StoreTimer;
@@ -174,8 +174,8 @@ impl JwtManager {
                 // Revocation cannot be checked without a jti: refuse.
                 return Err(JwtError::invalid("Missing claim: jti"));
             };
-            let pair = token.claim("pair").and_then(Value::as_str);
-            let family = token.claim("family").and_then(Value::as_str);
+            let pair = token.hot(Hot::Pair);
+            let family = token.hot(Hot::Family);
             let mut parts: [(&str, &str); 3] = [("", ""); 3];
             let mut n = 0;
             for part in [
@@ -250,7 +250,7 @@ impl JwtManager {
     /// Revokes the access/refresh pair `token` belongs to (made by
     /// [`token_pair`](Self::token_pair)), or just `token` when it has no pair id.
     pub async fn revoke_pair(&self, token: &DecodedToken) -> Result<(), JwtError> {
-        let Some(pair) = token.claim("pair").and_then(Value::as_str) else {
+        let Some(pair) = token.hot(Hot::Pair) else {
             return self.revoke_token(token).await;
         };
         let mut buf = IdBuf::new();
@@ -263,7 +263,7 @@ impl JwtManager {
     /// Revokes every token of the rotation family `token` belongs to (its login session),
     /// or just `token` when it has none.
     pub async fn revoke_family(&self, token: &DecodedToken) -> Result<(), JwtError> {
-        let Some(family) = token.claim("family").and_then(Value::as_str) else {
+        let Some(family) = token.hot(Hot::Family) else {
             return self.revoke_pair(token).await;
         };
         let mut buf = IdBuf::new();
