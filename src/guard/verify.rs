@@ -225,10 +225,25 @@ pub(crate) async fn verify<H: RequestHead>(
     let (token, location, cache_hit) = {
         let mut missing: Vec<String> = Vec::new();
         let mut found = None;
+        let now = manager.now();
         for location in locations.iter().copied() {
+            // `Authorization: Bearer <token>`, the common case: the token cache is asked
+            // with the bytes as sent, and a hit needs no other look at them (they are then
+            // exactly a verified token's text, which `extract` would return as is).
+            let mut probed = None;
+            if location == TokenLocation::Headers
+                && let Some(sent) = manager.requests().header.sent_token(head.headers())
+            {
+                if let Some(hit) = manager.cached(sent, now) {
+                    found = Some((hit, location, Some(true)));
+                    break;
+                }
+                probed = Some(sent);
+            }
             match extract(manager, head, location, refresh) {
                 Ok(raw) => {
-                    let (decoded, hit) = manager.verify_shared(&raw.token).await;
+                    let probed = probed.is_some_and(|sent| sent == raw.token.as_bytes());
+                    let (decoded, hit) = manager.verify_shared(&raw.token, now, probed).await;
                     let decoded = decoded.and_then(|token| {
                         if let Some(sent) = &raw.csrf {
                             check_csrf(sent, token.csrf())?;
