@@ -151,8 +151,7 @@ impl TokenCache {
         })
     }
 
-    fn hash(&self, token: &str) -> u64 {
-        let bytes = token.as_bytes();
+    fn hash(&self, bytes: &[u8]) -> u64 {
         let take = bytes.len().min(HASHED_TAIL);
         let mut tail = [0u8; HASHED_TAIL];
         tail[HASHED_TAIL - take..].copy_from_slice(&bytes[bytes.len() - take..]);
@@ -169,9 +168,12 @@ impl TokenCache {
     }
 
     /// The cached verification of `token`, re-checked against the clock.
+    ///
+    /// `token` is the text as sent, bytes not yet checked in any way: a hit means they are
+    /// exactly the text of a token that passed a full verification.
     pub(crate) fn get(
         &self,
-        token: &str,
+        token: &[u8],
         now: u64,
         leeway: u64,
     ) -> Option<Result<Arc<DecodedToken>, JwtError>> {
@@ -179,7 +181,7 @@ impl TokenCache {
         let hit = {
             let shard = self.shard(hash).read().ok()?;
             let entry = shard.map.get(&hash)?;
-            if *entry.decoded.texts.token() != *token {
+            if entry.decoded.texts.token().as_bytes() != token {
                 return None; // same hash, other token: verify it in full
             }
             entry.decoded.clone()
@@ -210,7 +212,7 @@ impl TokenCache {
     /// text in the same buffer as the payload): dropping it when it leaves, by then long out
     /// of the CPU's caches, costs three frees instead of one per claim.
     pub(crate) fn insert(&self, token: &str, decoded: &DecodedToken, now: u64) {
-        let hash = self.hash(token);
+        let hash = self.hash(token.as_bytes());
         let Ok(mut guard) = self.shard(hash).write() else {
             return;
         };
@@ -285,6 +287,7 @@ mod tests {
                 [None; Hot::COUNT],
             ),
             claims: OnceLock::from(claims),
+            uuids: OnceLock::new(),
             identity: json!("a"),
             identity_claim: "sub".into(),
             algorithm: jsonwebtoken::Algorithm::HS256,
@@ -310,14 +313,21 @@ mod tests {
         }
         assert!(cache.len() <= 32, "{}", cache.len());
         let last = tokens.last().unwrap();
-        assert!(cache.get(last, now, 0).unwrap().is_ok());
+        assert!(cache.get(last.as_bytes(), now, 0).unwrap().is_ok());
         // A different text never hits, even a prefix or an extension of a cached one.
-        assert!(cache.get(&last[..last.len() - 1], now, 0).is_none());
-        assert!(cache.get(&format!("{last}x"), now, 0).is_none());
+        assert!(
+            cache
+                .get(&last.as_bytes()[..last.len() - 1], now, 0)
+                .is_none()
+        );
+        assert!(cache.get(format!("{last}x").as_bytes(), now, 0).is_none());
         // At exp the entry answers "expired" and is dropped.
-        let e = cache.get(last, now + 900, 0).unwrap().unwrap_err();
+        let e = cache
+            .get(last.as_bytes(), now + 900, 0)
+            .unwrap()
+            .unwrap_err();
         assert!(e.is_expired());
-        assert!(cache.get(last, now + 900, 0).is_none());
+        assert!(cache.get(last.as_bytes(), now + 900, 0).is_none());
         assert!(TokenCache::new(0).is_none());
         // A huge capacity is a limit, not an allocation.
         assert!(TokenCache::new(usize::MAX).is_some());
@@ -331,12 +341,12 @@ mod tests {
         cache.insert(&token, &verified(now), now);
         // Same length and same last 32 bytes, so the same hash: a miss, not a hit.
         let forged = format!("X{}", &token[1..]);
-        assert_eq!(cache.hash(&forged), cache.hash(&token));
-        assert!(cache.get(&forged, now, 0).is_none());
-        assert!(cache.get(&token, now, 0).unwrap().is_ok());
+        assert_eq!(cache.hash(forged.as_bytes()), cache.hash(token.as_bytes()));
+        assert!(cache.get(forged.as_bytes(), now, 0).is_none());
+        assert!(cache.get(token.as_bytes(), now, 0).unwrap().is_ok());
         // A stored token with that hash replaces the other one; the other one then misses.
         cache.insert(&forged, &verified(now), now);
-        assert!(cache.get(&token, now, 0).is_none());
+        assert!(cache.get(token.as_bytes(), now, 0).is_none());
         assert_eq!(cache.len(), 1);
     }
 
@@ -347,7 +357,7 @@ mod tests {
         let now = 1_800_000_000;
         let in_shard_0 = || loop {
             let t = new_token();
-            if ((cache.hash(&t) >> 32) as usize).is_multiple_of(SHARDS) {
+            if ((cache.hash(t.as_bytes()) >> 32) as usize).is_multiple_of(SHARDS) {
                 break t;
             }
         };
@@ -359,20 +369,23 @@ mod tests {
         assert_eq!(cache.len(), 2, "room: stored at once");
         // Full: the first verification is only remembered, the second one stores.
         insert(&shard[2], now);
-        assert!(cache.get(&shard[2], now, 0).is_none(), "seen once");
-        assert!(cache.get(&shard[0], now, 0).unwrap().is_ok());
+        assert!(
+            cache.get(shard[2].as_bytes(), now, 0).is_none(),
+            "seen once"
+        );
+        assert!(cache.get(shard[0].as_bytes(), now, 0).unwrap().is_ok());
         insert(&shard[2], now);
         assert!(
-            cache.get(&shard[0], now, 0).is_none(),
+            cache.get(shard[0].as_bytes(), now, 0).is_none(),
             "the oldest is dropped"
         );
-        assert!(cache.get(&shard[1], now, 0).unwrap().is_ok());
-        assert!(cache.get(&shard[2], now, 0).unwrap().is_ok());
+        assert!(cache.get(shard[1].as_bytes(), now, 0).unwrap().is_ok());
+        assert!(cache.get(shard[2].as_bytes(), now, 0).unwrap().is_ok());
         // Once expired, the old end of the shard goes as soon as anything is inserted.
         let later = now + 15 * 60;
         let fresh = in_shard_0();
         insert(&fresh, later);
         assert_eq!(cache.len(), 1, "expired entries make room");
-        assert!(cache.get(&fresh, later, 0).unwrap().is_ok());
+        assert!(cache.get(fresh.as_bytes(), later, 0).unwrap().is_ok());
     }
 }

@@ -203,6 +203,10 @@ pub struct DecodedToken {
     /// The claims, parsed from the payload: filled by verification, and on first use in a
     /// copy kept by the verified-token cache (see [`DecodedToken::lean`]).
     pub(crate) claims: OnceLock<Map<String, Value>>,
+    /// The revocation ids (`jti`, `pair`, `family`) as canonical uuids, for the in-memory
+    /// store's keys: parsed on this token's first check, and kept, since a cached token is
+    /// checked again on every request.
+    pub(crate) uuids: OnceLock<[Option<[u8; 16]>; 3]>,
     /// [`claim_bit`] of every claim name: most lookups of an absent claim stop here.
     pub(crate) names: u64,
     /// The identity claim's value (`Null` when absent, which verification refuses).
@@ -349,6 +353,7 @@ impl DecodedToken {
             header: self.header.clone(),
             texts: self.texts.with_token(token),
             claims: OnceLock::new(),
+            uuids: self.uuids.clone(),
             names: self.names,
             identity: self.identity.clone(),
             identity_claim: self.identity_claim.clone(),

@@ -481,6 +481,7 @@ fn check_claims(
         header,
         texts,
         claims: OnceLock::from(claims),
+        uuids: OnceLock::new(),
         names,
         identity,
         identity_claim: cfg.identity_claim.clone(),

@@ -854,3 +854,57 @@ async fn time_checks_keep_their_order_on_cache_hits_and_misses() {
         }
     }
 }
+
+/// A token in the verified-token cache is found by the `Authorization` header's bytes as
+/// sent; a header that only contains such a token (more words, more tokens, other bytes
+/// around it, two header lines) is read as a full reading reads it: the answers of a
+/// manager with the cache, where the token is kept, equal those of one without.
+#[tokio::test]
+async fn a_cached_token_inside_another_header_value_is_no_hit() {
+    let (cached, clock) = manager();
+    let uncached = builder(&clock).token_cache_capacity(0).build().unwrap();
+    let token = cached.create_access_token("alice").unwrap();
+    let apps = [router(&cached), router(&uncached)];
+    for app in &apps {
+        for _ in 0..2 {
+            let answer = call(app, get_with("/protected", Some(&bearer(&token)))).await;
+            assert_eq!(answer.0, StatusCode::OK);
+        }
+    }
+    let values = [
+        format!("Bearer {token}x"),
+        format!("Bearer {token} "),
+        format!("Bearer {token} {token}"),
+        format!("Bearer {token}, Bearer {token}"),
+        format!("Bearer {token},"),
+        format!("Bearer  {token}"),
+        format!("Bearer\t{token}"),
+        format!("Basic {token}"),
+        format!("bearer {token}"),
+        format!("Bearer {}", &token[..token.len() - 1]),
+    ];
+    for value in &values {
+        let [with, without] = [&apps[0], &apps[1]].map(|app| {
+            let req = get_with("/protected", Some(value));
+            async move {
+                let (status, _, body) = call(app, req).await;
+                (status, body)
+            }
+        });
+        assert_eq!(with.await, without.await, "{value:?}");
+    }
+    // Two header lines, each the cached token: read together, so neither is picked.
+    let two = || {
+        Request::get("/protected")
+            .header("authorization", bearer(&token))
+            .header("authorization", bearer(&token))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, body) = call(&apps[0], two()).await;
+    assert_eq!(
+        (status, body["msg"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some(MISSING_TYPE))
+    );
+    assert_eq!(call(&apps[1], two()).await.2, body);
+}

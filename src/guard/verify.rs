@@ -11,7 +11,7 @@ use crate::callbacks::AnyUser;
 use crate::claims::{DecodedToken, TokenType};
 use crate::error::{ErrorKind, JwtError};
 use crate::locations::{
-    BodyValues, Found, RequestParts, TokenLocation, check_csrf, missing_everywhere,
+    BodyValues, Found, HeaderConfig, RequestParts, TokenLocation, check_csrf, missing_everywhere,
 };
 use crate::manager::JwtManager;
 use crate::response::ErrorResponder;
@@ -225,10 +225,27 @@ pub(crate) async fn verify<H: RequestHead>(
     let (token, location, cache_hit) = {
         let mut missing: Vec<String> = Vec::new();
         let mut found = None;
+        let now = manager.now();
         for location in locations.iter().copied() {
+            // `Authorization: Bearer <token>`, the common case: the token cache is asked
+            // with the bytes as sent, and a hit needs no other look at them (they are then
+            // exactly a verified token's text, which `extract` would return as is).
+            if location == TokenLocation::Headers
+                && let Some(sent) = manager.requests().header.sent_token(head.headers())
+            {
+                if let Some(hit) = manager.cached(sent, now) {
+                    found = Some((hit, location, Some(true)));
+                    break;
+                }
+                if let Some(token) = HeaderConfig::plain_token(sent) {
+                    let (decoded, hit) = manager.verify_shared(token, now, true).await;
+                    found = Some((decoded, location, hit));
+                    break;
+                }
+            }
             match extract(manager, head, location, refresh) {
                 Ok(raw) => {
-                    let (decoded, hit) = manager.verify_shared(&raw.token).await;
+                    let (decoded, hit) = manager.verify_shared(&raw.token, now, false).await;
                     let decoded = decoded.and_then(|token| {
                         if let Some(sent) = &raw.csrf {
                             check_csrf(sent, token.csrf())?;

@@ -86,11 +86,21 @@ impl HeaderConfig {
         })
     }
 
-    /// The common case in one pass: a value that is exactly `<scheme> <token>`, with a
-    /// single space and a token of visible ASCII other than `,`. For such a value the full
-    /// parse below gives the same token (nothing to trim, one comma-separated part, two
-    /// words); anything else goes to the full parse.
-    fn exactly_scheme_and_token<'v>(&self, value: &'v [u8]) -> Option<&'v str> {
+    /// The bytes after `<scheme> ` when the header is sent once and its value starts
+    /// exactly so: the token as sent, not checked in any other way. Only the
+    /// verified-token cache takes them as they are (it answers only for the exact text of
+    /// a verified token, which [`extract`](Self::extract) would have returned as is);
+    /// anything else goes through `extract`.
+    pub(crate) fn sent_token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a [u8]> {
+        let mut values = headers.get_all(&self.name).iter();
+        match (values.next(), values.next()) {
+            (Some(one), None) => self.after_scheme(one.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// What follows `<scheme> ` (one space), when it is not empty.
+    fn after_scheme<'v>(&self, value: &'v [u8]) -> Option<&'v [u8]> {
         if !self.fast {
             return None;
         }
@@ -100,6 +110,21 @@ impl HeaderConfig {
         if space != b' ' || token.is_empty() || !head.eq_ignore_ascii_case(scheme) {
             return None;
         }
+        Some(token)
+    }
+
+    /// The common case in one pass: a value that is exactly `<scheme> <token>`, with a
+    /// single space and a token of visible ASCII other than `,`. For such a value the full
+    /// parse below gives the same token (nothing to trim, one comma-separated part, two
+    /// words); anything else goes to the full parse.
+    fn exactly_scheme_and_token<'v>(&self, value: &'v [u8]) -> Option<&'v str> {
+        Self::plain_token(self.after_scheme(value)?)
+    }
+
+    /// [`sent_token`](Self::sent_token)'s bytes as the token [`extract`](Self::extract)
+    /// returns, when they are visible ASCII other than `,` (`None`: `extract` reads the
+    /// header in full).
+    pub(crate) fn plain_token(token: &[u8]) -> Option<&str> {
         // An OR-reduction with no early exit, so that the loop vectorizes.
         let mut bad = 0u8;
         for &b in token {
@@ -267,8 +292,33 @@ mod tests {
                 if let Some(token) = fast {
                     assert_eq!(full, Some(Some(token)), "{:?} {v:?}", c.scheme);
                 }
+                // What the token cache is asked with: when those bytes could be a token's
+                // text (base64url and dots), `extract` returns exactly them.
+                let headers = parts(&[v]);
+                let sent = c.sent_token(&headers);
+                let jws = |b: &[u8]| {
+                    b.iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                };
+                if let Some(sent) = sent.filter(|b| jws(b)) {
+                    let extracted = c.extract(&headers).map(|t| t.into_owned());
+                    assert_eq!(extracted.as_deref().ok().map(str::as_bytes), Some(sent));
+                }
+                // And when they are a plain token, `extract` returns that token.
+                if let Some(token) = sent.and_then(HeaderConfig::plain_token) {
+                    assert_eq!(c.extract(&headers).ok().as_deref(), Some(token));
+                }
             }
         }
+        let c = &configs[0];
+        assert_eq!(
+            c.sent_token(&parts(&[b"Bearer a.b.c"])),
+            Some(&b"a.b.c"[..])
+        );
+        assert_eq!(c.sent_token(&parts(&[b"Bearer a, b"])), Some(&b"a, b"[..]));
+        assert_eq!(c.sent_token(&parts(&[b"Bearer a", b"Bearer a"])), None);
+        assert_eq!(c.sent_token(&parts(&[b"Bearer "])), None);
+        assert_eq!(c.sent_token(&parts(&[])), None);
         let c = &configs[0];
         assert_eq!(c.exactly_scheme_and_token(b"Bearer t"), Some("t"));
         assert_eq!(c.exactly_scheme_and_token(b"bEaReR t"), Some("t"));

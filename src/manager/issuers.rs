@@ -13,7 +13,6 @@ use crate::error::{ConfigError, JwtError};
 use crate::issuer::Issuer;
 use crate::issuer::keys::{IssuerKeys, KeyError, TableKeys};
 use crate::jwk::Lookup;
-use crate::telemetry;
 
 /// The configured issuers by their exact `iss`.
 #[derive(Default)]
@@ -63,12 +62,8 @@ impl Issuers {
         Ok(Self { by_iss })
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.by_iss.is_empty()
-    }
-
     /// The issuer of a token, by its unverified `iss`; `None`: the manager's own keys.
-    fn route(&self, token: &str, own: &DecodeConfig) -> Option<&External> {
+    pub(super) fn route(&self, token: &str, own: &DecodeConfig) -> Option<&External> {
         if self.by_iss.is_empty() {
             return None;
         }
@@ -77,7 +72,7 @@ impl Issuers {
 
     /// Whether a verified external token's key is still in its issuer's key set (a key the
     /// issuer withdrew stops the tokens it signed, even those in the verified-token cache).
-    fn still_published(&self, token: &DecodedToken) -> bool {
+    pub(super) fn still_published(&self, token: &DecodedToken) -> bool {
         let Some(external) = token.hot(Hot::Iss).and_then(|iss| self.by_iss.get(iss)) else {
             return false;
         };
@@ -111,7 +106,7 @@ impl External {
 
     /// Verification that fetches the key set when the token's `kid` is not in it (once per
     /// cooldown; see the issuer's docs).
-    async fn decode_fetching(
+    pub(super) async fn decode_fetching(
         &self,
         manager: &JwtManager,
         token: &str,
@@ -143,45 +138,5 @@ impl JwtManager {
             .issuers
             .route(token, &self.inner.verifier.config)?;
         Some(external.decode_now(self, token, self.now(), expiry))
-    }
-
-    /// Verifies a token for the guards: routed by `iss`, through the verified-token cache,
-    /// fetching an external issuer's keys when needed. The flag says whether the cache
-    /// answered (`None` without a cache).
-    pub(crate) async fn verify_shared(
-        &self,
-        token: &str,
-    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
-        let issuers = &self.inner.issuers;
-        if issuers.is_empty() {
-            return self.decode_shared(token);
-        }
-        let now = self.now();
-        let cache = self.inner.cache.as_ref();
-        if let Some(hit) = cache.and_then(|c| c.get(token, now.secs, self.leeway())) {
-            match hit {
-                Ok(decoded) if decoded.external && !issuers.still_published(&decoded) => {}
-                other => {
-                    telemetry::token_cache(true);
-                    return (other, Some(true));
-                }
-            }
-        }
-        let hit = cache.map(|_| {
-            telemetry::token_cache(false);
-            false
-        });
-        let decoded = match issuers.route(token, &self.inner.verifier.config) {
-            Some(external) => external.decode_fetching(self, token, now).await,
-            None => self.inner.verifier.decode(token, now, Expiry::Enforce),
-        };
-        let decoded = match decoded {
-            Ok(decoded) => Arc::new(decoded),
-            Err(e) => return (Err(e), hit),
-        };
-        if let Some(cache) = cache {
-            cache.insert(token, &decoded, now.secs);
-        }
-        (Ok(decoded), hit)
     }
 }

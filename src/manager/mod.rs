@@ -200,38 +200,62 @@ impl JwtManager {
             .map_err(|e| self.answered(e))
     }
 
-    /// Verifies a token for the guards (through the verified-token cache); the flag says
-    /// whether the cache answered (`None` without a cache).
-    #[cfg(not(feature = "jwks"))]
+    /// The verified-token cache's answer for `token`, its bytes as sent, at `now` (`None`:
+    /// no cache, or not in it). The bytes need no check of their own: a hit means they
+    /// are exactly the text of a token that passed a full verification.
+    pub(crate) fn cached(
+        &self,
+        token: &[u8],
+        now: Now,
+    ) -> Option<Result<Arc<DecodedToken>, JwtError>> {
+        let cache = self.inner.cache.as_ref()?;
+        let hit = cache.get(token, now.secs, self.inner.verifier.config.leeway)?;
+        // An external issuer's token is answered from the cache only while the issuer
+        // still publishes the key that verified it.
+        #[cfg(feature = "jwks")]
+        if let Ok(decoded) = &hit
+            && decoded.external
+            && !self.inner.issuers.still_published(decoded)
+        {
+            return None;
+        }
+        telemetry::token_cache(true);
+        Some(hit)
+    }
+
+    /// Verifies a token for the guards at `now`, through the verified-token cache (unless
+    /// the caller has just asked it, `probed`); the flag says whether the cache answered
+    /// (`None` without a cache). An external issuer's token is routed by `iss`, fetching
+    /// the issuer's keys when needed.
     pub(crate) async fn verify_shared(
         &self,
         token: &str,
+        now: Now,
+        probed: bool,
     ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
-        self.decode_shared(token)
-    }
-
-    /// Verifies a token for the guards, through the verified-token cache.
-    /// Decodes through the token cache when it is on; the flag says whether the cache
-    /// answered (`None` without a cache).
-    pub(crate) fn decode_shared(
-        &self,
-        token: &str,
-    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
-        let Some(cache) = &self.inner.cache else {
-            return (self.decode_token(token).map(Arc::new), None);
-        };
-        let now = self.now();
-        if let Some(hit) = cache.get(token, now.secs, self.inner.verifier.config.leeway) {
-            telemetry::token_cache(true);
+        if !probed && let Some(hit) = self.cached(token.as_bytes(), now) {
             return (hit, Some(true));
         }
-        telemetry::token_cache(false);
-        let decoded = match self.inner.verifier.decode(token, now, Expiry::Enforce) {
-            Ok(decoded) => Arc::new(decoded),
-            Err(e) => return (Err(e), Some(false)),
+        let cache = self.inner.cache.as_ref();
+        let hit = cache.map(|_| {
+            telemetry::token_cache(false);
+            false
+        });
+        #[cfg(feature = "jwks")]
+        let decoded = match self.inner.issuers.route(token, &self.inner.verifier.config) {
+            Some(external) => external.decode_fetching(self, token, now).await,
+            None => self.inner.verifier.decode(token, now, Expiry::Enforce),
         };
-        cache.insert(token, &decoded, now.secs);
-        (Ok(decoded), Some(false))
+        #[cfg(not(feature = "jwks"))]
+        let decoded = self.inner.verifier.decode(token, now, Expiry::Enforce);
+        let decoded = match decoded {
+            Ok(decoded) => Arc::new(decoded),
+            Err(e) => return (Err(e), hit),
+        };
+        if let Some(cache) = cache {
+            cache.insert(token, &decoded, now.secs);
+        }
+        (Ok(decoded), hit)
     }
 
     /// The JWK Set of the public keys that verify this manager's own tokens: the current

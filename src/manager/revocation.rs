@@ -32,6 +32,9 @@ const JTI: &str = "jti:";
 const PAIR: &str = "pair:";
 const FAMILY: &str = "fam:";
 
+/// The claims a token is revoked by, with their store id prefixes, in the order checked.
+const IDS: [(&str, Hot); 3] = [(JTI, Hot::Jti), (PAIR, Hot::Pair), (FAMILY, Hot::Family)];
+
 /// Builds `<prefix><id>` on the stack when it fits (always, for uuid ids), so the check on
 /// every request does not allocate for it.
 struct IdBuf {
@@ -59,15 +62,33 @@ impl IdBuf {
 
 impl RevocationConfig {
     /// The check of an in-memory store, made at once (no future to allocate and poll, no
-    /// id string to build): `ids` are `(prefix, id)` pairs. `None` for any other store.
+    /// id string to build), for `token`'s revocation ids ([`IDS`]). `None` for any other
+    /// store.
     #[cfg(feature = "memory-store")]
-    fn check_in_memory(&self, ids: &[(&str, &str)], identity: Option<&str>) -> Option<Check> {
+    fn check_in_memory(&self, token: &DecodedToken, identity: Option<&str>) -> Option<Check> {
+        use crate::store::canonical_uuid;
         let memory = self.memory_store.as_ref()?;
-        Some(memory.check_joined(ids, identity))
+        // Parsed once per token: a cached token comes back on every request.
+        let uuids = token.uuids.get_or_init(|| {
+            IDS.map(|(_, claim)| {
+                token
+                    .hot(claim)
+                    .and_then(|id| canonical_uuid(id.as_bytes()))
+            })
+        });
+        let mut ids: [(&str, &str, Option<[u8; 16]>); 3] = [("", "", None); 3];
+        let mut n = 0;
+        for ((prefix, claim), uuid) in IDS.into_iter().zip(uuids) {
+            if let Some(id) = token.hot(claim) {
+                ids[n] = (prefix, id, *uuid);
+                n += 1;
+            }
+        }
+        Some(memory.check_joined(&ids[..n], identity))
     }
 
     #[cfg(not(feature = "memory-store"))]
-    fn check_in_memory(&self, _: &[(&str, &str)], _: Option<&str>) -> Option<Check> {
+    fn check_in_memory(&self, _: &DecodedToken, _: Option<&str>) -> Option<Check> {
         None
     }
 }
@@ -170,39 +191,25 @@ impl JwtManager {
             .as_ref()
             .filter(|_| !(token.external && token.jti().is_none()));
         if let Some(store) = store {
-            let Some(jti) = token.jti() else {
+            if token.jti().is_none() {
                 // Revocation cannot be checked without a jti: refuse.
                 return Err(JwtError::invalid("Missing claim: jti"));
-            };
-            let pair = token.hot(Hot::Pair);
-            let family = token.hot(Hot::Family);
-            let mut parts: [(&str, &str); 3] = [("", ""); 3];
-            let mut n = 0;
-            for part in [
-                Some((JTI, jti)),
-                pair.map(|p| (PAIR, p)),
-                family.map(|f| (FAMILY, f)),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                parts[n] = part;
-                n += 1;
             }
             let identity = token.subject();
             let timer = StoreTimer::start();
-            let check = match revocation.check_in_memory(&parts[..n], identity) {
+            let check = match revocation.check_in_memory(token, identity) {
                 Some(check) => Ok(check),
                 None => {
-                    let (mut a, mut b, mut c) = (IdBuf::new(), IdBuf::new(), IdBuf::new());
-                    let ids = [
-                        Some(a.id(JTI, jti)),
-                        pair.map(|p| b.id(PAIR, p)),
-                        family.map(|f| c.id(FAMILY, f)),
-                    ];
+                    let mut bufs = [IdBuf::new(), IdBuf::new(), IdBuf::new()];
+                    let mut ids: [Option<std::borrow::Cow<'_, str>>; 3] = [None, None, None];
+                    for ((slot, buf), (prefix, claim)) in ids.iter_mut().zip(&mut bufs).zip(IDS) {
+                        *slot = token.hot(claim).map(|id| buf.id(prefix, id));
+                    }
                     let mut refs: [&str; 3] = [""; 3];
-                    for (slot, id) in refs.iter_mut().zip(ids.iter().flatten()) {
-                        *slot = id;
+                    let mut n = 0;
+                    for id in ids.iter().flatten() {
+                        refs[n] = id;
+                        n += 1;
                     }
                     store.check(&refs[..n], identity).await
                 }

@@ -420,9 +420,17 @@ impl MemoryStore {
     /// [`RevocationStore::check`] without a future, for ids given as `(prefix, id)` pairs
     /// (the id `<prefix><id>`, never built as a string): what the guards of a manager with
     /// this store call on every request.
-    pub(crate) fn check_joined(&self, ids: &[(&str, &str)], identity: Option<&str>) -> Check {
+    ///
+    /// Each id comes with [`canonical_uuid`] of it, which the caller parsed once for the
+    /// token (a cached token is checked on every request).
+    pub(crate) fn check_joined(
+        &self,
+        ids: &[(&str, &str, Option<[u8; 16]>)],
+        identity: Option<&str>,
+    ) -> Check {
         self.check_keys(
-            ids.iter().map(|(prefix, id)| Key::joined(prefix, id)),
+            ids.iter()
+                .map(|&(prefix, id, uuid)| Key::joined_parsed(prefix, id, uuid)),
             identity,
         )
     }
@@ -741,12 +749,30 @@ impl Key {
         Self::Other(format!("{prefix}{id}").into())
     }
 
+    /// [`Key::joined`], given `uuid`, the [`canonical_uuid`] of `id`: a compact key is then
+    /// built without parsing `id` again.
+    fn joined_parsed(prefix: &str, id: &str, uuid: Option<[u8; 16]>) -> Self {
+        debug_assert_eq!(uuid, canonical_uuid(id.as_bytes()));
+        match (uuid, prefix.strip_suffix(':')) {
+            (Some(uuid), Some(name)) if name.len() <= PREFIX_MAX => {
+                let mut bytes = [0; PREFIX_MAX];
+                bytes[..name.len()].copy_from_slice(name.as_bytes());
+                Self::Uuid {
+                    prefix_len: name.len() as u8,
+                    prefix: bytes,
+                    uuid,
+                }
+            }
+            _ => Self::joined(prefix, id),
+        }
+    }
+
     fn compact(id: &[u8]) -> Option<Self> {
         let prefix_len = id.len().checked_sub(UUID_LEN + 1)?;
         if prefix_len > PREFIX_MAX || id[prefix_len] != b':' {
             return None;
         }
-        let uuid = parse_canonical_uuid(&id[prefix_len + 1..])?;
+        let uuid = canonical_uuid(&id[prefix_len + 1..])?;
         let mut prefix = [0; PREFIX_MAX];
         prefix[..prefix_len].copy_from_slice(&id[..prefix_len]);
         Some(Self::Uuid {
@@ -759,7 +785,7 @@ impl Key {
 
 /// The 16 bytes of a UUID written in canonical form: `8-4-4-4-12` lower-case hex digits.
 /// Anything else (upper case, braces, no hyphens) is not canonical and gives `None`.
-fn parse_canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
+pub(crate) fn canonical_uuid(text: &[u8]) -> Option<[u8; 16]> {
     // At 36 bytes the uuid crate's parser (table-driven) accepts the hyphenated form only,
     // in either case; canonical is lower case.
     if text.len() != UUID_LEN || text.iter().any(u8::is_ascii_uppercase) {

@@ -57,6 +57,8 @@ mod memory;
 #[cfg(feature = "memory-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub use memory::MemoryStore;
+#[cfg(feature = "memory-store")]
+pub(crate) use memory::canonical_uuid;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
