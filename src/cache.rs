@@ -14,7 +14,7 @@
 //! - An entry keeps a lean copy of the verification ([`DecodedToken::lean`]): the same
 //!   values (with the token's text, which hits are compared with, in the same buffer), and
 //!   the verified payload's text instead of the parsed claims, which are parsed
-//!   again from that text (the very bytes whose signature was checked, by the same parser)
+//!   again from that text (the very bytes whose signature was checked, by serde_json)
 //!   when a caller asks for them. Dropping an entry is then a few frees, however many
 //!   claims the token has.
 //! - What depends on time or on the request is checked on every request, hit or miss: `iat`,

@@ -585,11 +585,6 @@ enum ParseError {
     Syntax,
 }
 
-/// The claims of a verified token's payload, parsed again (see `DecodedToken::claims`).
-pub(crate) fn parse_claims(payload: &str) -> Option<Map<String, Value>> {
-    parse_object(payload.as_bytes()).ok()
-}
-
 /// Parses a JSON object, refusing duplicate member names (RFC 7519 §4, RFC 8725 §3.7).
 /// serde_json's default recursion limit (128) stays on.
 fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ParseError> {
