@@ -60,7 +60,8 @@ mod serve;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -69,6 +70,8 @@ use jwt_extended::store::MemoryStore;
 use jwt_extended::{BoxError, ErrorStyle, JwtBodyLayer, JwtError, JwtManager};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::body::Limited;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -112,24 +115,31 @@ fn error(manager: &JwtManager, e: &JwtError) -> Response {
 
 /// The routes and the layers every request goes through.
 fn app(state: AppState) -> Router {
+    // One stack, applied once: each `Router::layer` call wraps every route in a boxed,
+    // cloned-per-request service of its own, so five calls cost five boxes per request.
+    let layers = ServiceBuilder::new()
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // The timeout answers 408 with an empty body of the inner service's body type.
+        .map_response(IntoResponse::into_response)
+        // Every body, whatever its content type: a larger `Content-Length` is answered 413
+        // at once, a longer streamed body fails the handler's read (413).
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .map_request(|req: Request<Limited<Body>>| req.map(Body::new))
+        // The extractors' own limit, set to the same cap (their default is 2 MB).
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(state.manager.layer())
+        // Reads JSON bodies once for the `json` token location; handlers still get them.
+        .layer(JwtBodyLayer::new());
     Router::new()
         .merge(auth::routes())
         .merge(api::routes(&state.manager))
         .merge(items::routes())
         .merge(ops::routes())
         .merge(demo::routes())
-        // Reads JSON bodies once for the `json` token location; handlers still get them.
-        .layer(JwtBodyLayer::new())
-        .layer(state.manager.layer())
-        // The extractors' own limit, set to the same cap (their default is 2 MB).
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Every body, whatever its content type: a larger `Content-Length` is answered 413
-        // at once, a longer streamed body fails the handler's read (413).
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(layers)
         .with_state(state)
 }
 

@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | [`JwtLayer`] | [`JwtService`] | puts the manager's context into every request, for the guards |
 //! | [`RequireJwtLayer`] | [`RequireJwtService`] | runs a guard before the inner service ([`ResponseFuture`]) |
-//! | [`JwtBodyLayer`] | [`JwtBodyService`] | reads the body once for the `json` location and the CSRF form field |
+//! | [`JwtBodyLayer`] | [`JwtBodyService`] | reads the body once for the `json` location and the CSRF form field ([`JwtBodyFuture`]) |
 //! | [`ImplicitRefreshLayer`] | [`ImplicitRefreshService`] | refreshes access cookies about to expire |
 //!
 //! [`JwksService`] is an endpoint rather than a middleware: it serves the manager's public
@@ -30,5 +30,5 @@ pub use body::ResponseBody;
 pub use context::{JwtLayer, JwtService};
 pub use implicit_refresh::{ImplicitRefreshLayer, ImplicitRefreshService};
 pub use jwks::JwksService;
-pub use read_body::{JwtBodyLayer, JwtBodyService};
+pub use read_body::{JwtBodyFuture, JwtBodyLayer, JwtBodyService};
 pub use require::{RequireJwtLayer, RequireJwtService, ResponseFuture};

@@ -2,6 +2,8 @@
 //! form field, and hands the same bytes on to the handler.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -9,6 +11,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -120,26 +123,32 @@ where
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, S::Error>>;
+    type Future = JwtBodyFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
+        let form = req
+            .extensions()
+            .get::<JwtContext>()
+            .is_some_and(|c| c.manager().requests().reads_form())
+            && is_form(req.headers());
+        let json = is_json(req.headers());
+        if !(json || form) {
+            // Nothing to read: the inner service's own future, without a box.
+            return JwtBodyFuture {
+                kind: FutureKind::Inner {
+                    future: self.inner.call(req),
+                },
+            };
+        }
+        // Call the instance that was made ready (tower's cloning rule).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let limit = self.limit;
-        Box::pin(async move {
-            let form = req
-                .extensions()
-                .get::<JwtContext>()
-                .is_some_and(|c| c.manager().requests().reads_form())
-                && is_form(req.headers());
-            let json = is_json(req.headers());
-            if !(json || form) {
-                return inner.call(req).await.map(|r| r.map(ResponseBody::inner));
-            }
+        let future = Box::pin(async move {
             let declared = req
                 .headers()
                 .get(CONTENT_LENGTH)
@@ -157,7 +166,57 @@ where
             parts.extensions.insert(values);
             let req = Request::from_parts(parts, B::from(bytes));
             inner.call(req).await.map(|r| r.map(ResponseBody::inner))
-        })
+        });
+        JwtBodyFuture {
+            kind: FutureKind::Read { future },
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`JwtBodyService`]: the inner service's own future for a
+    /// request whose body is not read, a boxed one that reads the body first otherwise.
+    pub struct JwtBodyFuture<F, ResBody, E> {
+        #[pin]
+        kind: FutureKind<F, ResBody, E>,
+    }
+}
+
+pin_project! {
+    #[project = FutureProj]
+    enum FutureKind<F, ResBody, E> {
+        Inner {
+            #[pin]
+            future: F,
+        },
+        Read {
+            future: BoxFuture<Result<Response<ResponseBody<ResBody>>, E>>,
+        },
+    }
+}
+
+impl<F, ResBody, E> Future for JwtBodyFuture<F, ResBody, E>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            FutureProj::Inner { future } => future
+                .poll(cx)
+                .map(|r| r.map(|res| res.map(ResponseBody::inner))),
+            FutureProj::Read { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, ResBody, E> fmt::Debug for JwtBodyFuture<F, ResBody, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reads = matches!(self.kind, FutureKind::Read { .. });
+        f.debug_struct("JwtBodyFuture")
+            .field("reads_body", &reads)
+            .finish()
     }
 }
 
