@@ -6,6 +6,8 @@
 mod common;
 #[path = "common/fake_issuer.rs"]
 mod fake_issuer;
+#[path = "common/guard_app.rs"]
+mod guard_app;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,8 +17,8 @@ use axum::body::Body;
 use axum::routing::{get, post};
 use fake_issuer::keys::{fixture as key_pem, jwk, sign};
 use fake_issuer::{FakeIssuer, Mode};
+use guard_app::send;
 use http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use jwt_extended::issuer::HttpClient;
 use jwt_extended::store::MemoryStore;
 use jwt_extended::{
@@ -83,22 +85,7 @@ fn router(manager: &JwtManager) -> Router {
 }
 
 async fn call(app: &Router, token: &str) -> (StatusCode, Value) {
-    call_method(app, "GET", "/protected", token).await
-}
-
-async fn call_method(app: &Router, method: &str, path: &str, token: &str) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-    (status, body)
+    send(app, "GET", "/protected", token).await
 }
 
 async fn started_fake() -> FakeIssuer {
@@ -125,10 +112,10 @@ async fn issuer_tokens_pass_the_same_guards_as_our_own() {
         assert_eq!(status, StatusCode::OK, "{alg:?}: {body}");
         assert_eq!(body, json!({"sub": "auth0|alice", "type": "access"}));
         // Flask-JWT-Extended's leniency: no `fresh` claim is not fresh; no `type` is access.
-        let (status, body) = call_method(&app, "POST", "/fresh", &token).await;
+        let (status, body) = send(&app, "POST", "/fresh", &token).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["msg"], "Fresh token required");
-        let (status, body) = call_method(&app, "POST", "/refresh", &token).await;
+        let (status, body) = send(&app, "POST", "/refresh", &token).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["msg"], "Only refresh tokens are allowed");
     }

@@ -4,25 +4,25 @@
 //! and a Redis outage (fail closed, then recover).
 
 mod common;
+#[path = "common/guard_app.rs"]
+mod guard_app;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::routing::{get, post};
 use common::SECRET;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use guard_app::{revoked, send};
+use http::StatusCode;
 use jwt_extended::store::{MemoryStore, RedisStore, RevocationStore};
 use jwt_extended::{
     AnyJwtRequired, JwtManager, JwtManagerBuilder, JwtRequired, RefreshJwtRequired, clock::Clock,
     clock::MockClock, clock::SystemClock,
 };
 use redis_server::RedisServer;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
 #[path = "common/redis_server.rs"]
 mod redis_server;
@@ -47,27 +47,6 @@ fn router(m: &JwtManager) -> Router {
         )
         .with_state(m.clone())
         .layer(m.layer())
-}
-
-async fn send(app: &Router, method: &str, path: &str, token: &str) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())),
-    )
-}
-
-fn revoked() -> Value {
-    json!({"msg": "Token has been revoked"})
 }
 
 /// A store to test against, and a way to make more handles on the same data.
