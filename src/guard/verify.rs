@@ -238,14 +238,14 @@ pub(crate) async fn verify<H: RequestHead>(
                     break;
                 }
                 if let Some(token) = HeaderConfig::plain_token(sent) {
-                    let (decoded, hit) = manager.verify_shared(token, now, true).await;
+                    let (decoded, hit) = manager.verify_missed(token, now).await;
                     found = Some((decoded, location, hit));
                     break;
                 }
             }
             match extract(manager, head, location, refresh) {
                 Ok(raw) => {
-                    let (decoded, hit) = manager.verify_shared(&raw.token, now, false).await;
+                    let (decoded, hit) = manager.verify_shared(&raw.token, now).await;
                     let decoded = decoded.and_then(|token| {
                         if let Some(sent) = &raw.csrf {
                             check_csrf(sent, token.csrf())?;

@@ -223,19 +223,27 @@ impl JwtManager {
         Some(hit)
     }
 
-    /// Verifies a token for the guards at `now`, through the verified-token cache (unless
-    /// the caller has just asked it, `probed`); the flag says whether the cache answered
-    /// (`None` without a cache). An external issuer's token is routed by `iss`, fetching
-    /// the issuer's keys when needed.
+    /// Verifies a token for the guards at `now`, through the verified-token cache; the flag
+    /// says whether the cache answered (`None` without a cache).
     pub(crate) async fn verify_shared(
         &self,
         token: &str,
         now: Now,
-        probed: bool,
     ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
-        if !probed && let Some(hit) = self.cached(token.as_bytes(), now) {
-            return (hit, Some(true));
+        match self.cached(token.as_bytes(), now) {
+            Some(hit) => (hit, Some(true)),
+            None => self.verify_missed(token, now).await,
         }
+    }
+
+    /// [`verify_shared`](Self::verify_shared) for a token the cache has just been asked
+    /// about and does not hold: verified in full (an external issuer's token routed by
+    /// `iss`, its keys fetched when needed), then offered to the cache.
+    pub(crate) async fn verify_missed(
+        &self,
+        token: &str,
+        now: Now,
+    ) -> (Result<Arc<DecodedToken>, JwtError>, Option<bool>) {
         let cache = self.inner.cache.as_ref();
         let hit = cache.map(|_| {
             telemetry::token_cache(false);
