@@ -21,6 +21,10 @@ pub struct Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A failed assertion about an answer: show what the program logged.
+            eprintln!("--- stderr of {:?} ---\n{}", self.child.id(), self.stderr());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -94,6 +98,7 @@ pub fn start(name: &str, env: &[(&str, &str)]) -> Running {
         .env_remove("JWT_SECRET_KEY")
         .env_remove("REDIS_URL")
         .env_remove("REDIS_LOCAL_CACHE_MS")
+        .env_remove("REDIS_TIMEOUT_MS")
         .env_remove("REDIS_SENTINELS")
         .env_remove("JWT_TOKEN_LOCATION")
         .env_remove("JWT_REFRESH_ROTATION")

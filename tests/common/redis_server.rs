@@ -1,5 +1,6 @@
 //! Throwaway `redis-server` processes for the Redis store's tests: each on a free loopback
-//! port, in its own temporary directory, with AOF on and fsync on every write.
+//! port, in its own temporary directory (in memory where the machine has `/dev/shm`), with
+//! AOF on and fsync on every write.
 //!
 //! The binary is `$REDIS_SERVER_BIN`, or `redis-server` on `PATH`. When it is missing the
 //! tests that need it are skipped with a note, except under CI (`$CI` set), where that is
@@ -62,7 +63,7 @@ impl RedisServer {
             let mut server = Self {
                 bin: bin.clone(),
                 port: free_port(),
-                dir: tempfile::tempdir().expect("temporary directory"),
+                dir: data_dir(),
                 args: extra.iter().map(|s| s.to_string()).collect(),
                 env: env
                     .iter()
@@ -187,6 +188,18 @@ impl Drop for RedisServer {
     }
 }
 
+/// A directory for a server's files (its AOF, its log), in memory (`/dev/shm`) when the
+/// machine has it. The tests kill the process, never the machine, so an AOF in memory
+/// keeps what they check, and `appendfsync always` costs a memory write instead of a disk
+/// flush, which on a busy CI disk can outlast a call's timeout.
+fn data_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("redis-test-")
+        .tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .expect("temporary directory")
+}
+
 /// The server binary, or `None` when it is missing outside CI.
 fn binary() -> Option<PathBuf> {
     let bin = PathBuf::from(
@@ -287,7 +300,7 @@ impl Sentinel {
         let mut last_error = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let dir = tempfile::tempdir().expect("temporary directory");
+            let dir = data_dir();
             let config = dir.path().join("sentinel.conf");
             let log = dir.path().join("sentinel.log");
             std::fs::write(
