@@ -4,7 +4,7 @@
 //!
 //! Nothing here ever carries a token, a part of one, a secret, a CSRF value, a claim value or
 //! a subject: the fields and labels below are all there is, and their values come from the
-//! fixed sets listed here, or from the configuration.
+//! fixed sets listed here, from the configuration, or from a store's own failure message.
 //!
 //! # Tracing
 //!
@@ -26,6 +26,7 @@
 //! | `issuer` | which configured issuer verified the token: `self` for the manager's own keys, else the external issuer's name as configured |
 //! | `kid` | the key id of a verified token (one the manager's keys verified; never the `kid` of a token that failed) |
 //! | `cache_hit` | whether the verified-token cache answered, once the token was decoded |
+//! | `cause` | with `reason` `unavailable` because the revocation store failed: the [`StoreError`]'s message, which the store writes without request data (`revocation store: Redis did not answer in time`) |
 //!
 //! Levels: `accepted` and `anonymous` at TRACE, `rejected` at DEBUG (client input never logs
 //! above DEBUG), `error` at WARN for a failing store or callback (`unavailable`), at ERROR for
@@ -73,6 +74,7 @@
 use crate::claims::{DecodedToken, Hot, TokenType};
 use crate::error::{ErrorKind, JwtError};
 use crate::locations::TokenLocation;
+use crate::store::StoreError;
 
 /// The `tracing` target of the verification events.
 pub const TARGET: &str = "jwt_extended::verification";
@@ -299,7 +301,27 @@ pub(crate) fn refused(error: &JwtError, seen: Seen<'_>) {
     match kind {
         // The configuration's own message (no request data in it).
         ErrorKind::Misconfigured | ErrorKind::TokenCreation => event!(error, error.message()),
-        ErrorKind::Unavailable => event!(warn, "token verification unavailable"),
+        ErrorKind::Unavailable => {
+            // A store's own message ("Redis did not answer within 250 ms"): the store's
+            // contract keeps request data out of it. Other causes (a user loader's error) are
+            // the application's text, which may hold anything, and stay out of the log.
+            let store = std::error::Error::source(error)
+                .and_then(|e| e.downcast_ref::<StoreError>())
+                .map(tracing::field::display);
+            tracing::warn!(
+                target: TARGET,
+                outcome = outcome.as_str(),
+                reason,
+                status,
+                token_type = f.token_type,
+                location = f.location,
+                issuer = f.issuer,
+                kid = f.kid,
+                cache_hit = f.cache_hit,
+                cause = store,
+                "token verification unavailable"
+            );
+        }
         _ => event!(debug, "token rejected"),
     }
 }

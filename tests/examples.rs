@@ -803,6 +803,9 @@ async fn axum_app_with_rotation_and_redis() {
                 "example-test-secret-0123456789-abcdefghij",
             ),
             ("REDIS_URL", &server.url()),
+            // The server fsyncs every write, and the tests run side by side on a small
+            // machine: give a call more than the production default of 250 ms.
+            ("REDIS_TIMEOUT_MS", "5000"),
             ("JWT_REFRESH_ROTATION", "true"),
         ],
     );
@@ -843,6 +846,7 @@ async fn axum_app_with_rotation_and_redis() {
                 "example-test-secret-0123456789-abcdefghij",
             ),
             ("REDIS_URL", &server.url()),
+            ("REDIS_TIMEOUT_MS", "5000"),
             ("REDIS_LOCAL_CACHE_MS", "50"),
         ],
     );
@@ -854,6 +858,94 @@ async fn axum_app_with_rotation_and_redis() {
         .await,
         (401, json!({"msg": "Token has been revoked"}))
     );
+}
+
+/// A Redis that stops answering: the app refuses (503) within `REDIS_TIMEOUT_MS` rather
+/// than wait or accept, logs the cause at WARN (the guard's refusal, and the refresh
+/// handler's when only its write needs Redis), and serves again once Redis answers.
+#[tokio::test]
+async fn axum_app_refuses_and_logs_when_redis_stalls() {
+    let Some(server) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let env = |view: &'static str| {
+        let mut env = vec![
+            (
+                "JWT_SECRET_KEY",
+                "example-test-secret-0123456789-abcdefghij",
+            ),
+            ("REDIS_URL", server.url().leak() as &str),
+            ("REDIS_TIMEOUT_MS", "300"),
+            ("JWT_REFRESH_ROTATION", "true"),
+        ];
+        if !view.is_empty() {
+            env.push(("REDIS_LOCAL_CACHE_MS", view));
+        }
+        env
+    };
+    // `strict` asks Redis on every request; `viewed` checks its local view, trusted for
+    // 20 s without word from Redis, so only the refresh's write needs Redis.
+    let strict = start("axum_app", &env(""));
+    let viewed = start("axum_app", &env("20000"));
+    let c = reqwest::Client::new();
+    let (_, tokens) = send(
+        c.post(format!("{}/api/login", strict.base()))
+            .json(&json!({"username": "admin", "password": "password123"})),
+    )
+    .await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    server.pause();
+    let started = std::time::Instant::now();
+    let unavailable = (503, json!({"msg": "Token revocation status unavailable"}));
+    for app in [&strict, &viewed] {
+        assert_eq!(
+            send(
+                c.post(format!("{}/api/refresh", app.base()))
+                    .bearer_auth(&refresh)
+            )
+            .await,
+            unavailable
+        );
+    }
+    assert_eq!(
+        send(
+            c.get(format!("{}/api/protected", strict.base()))
+                .bearer_auth(&access)
+        )
+        .await,
+        unavailable
+    );
+    let waited = started.elapsed();
+    server.resume();
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    for (app, by) in [
+        (&strict, "token verification unavailable"),
+        (&viewed, "Token revocation status unavailable"),
+    ] {
+        // (the call's own timer or the connection's, whichever fires first)
+        let cause = "cause=revocation store: Redis did not answer";
+        assert!(
+            app.wait_for_stderr(cause, Duration::from_secs(5)),
+            "stderr: {}",
+            app.stderr()
+        );
+        let stderr = app.stderr();
+        let line = stderr.lines().find(|l| l.contains(cause)).unwrap();
+        assert!(line.contains("WARN") && line.contains(by), "{line}");
+        assert!(!stderr.contains(&access) && !stderr.contains(&refresh));
+    }
+    for app in [&strict, &viewed] {
+        assert_eq!(
+            send(
+                c.get(format!("{}/api/protected", app.base()))
+                    .bearer_auth(&access)
+            )
+            .await
+            .0,
+            200
+        );
+    }
 }
 
 #[test]

@@ -10,7 +10,8 @@
 //! `JWT_TOKEN_LOCATION`, `JWT_COOKIE_CSRF_PROTECT` and the other `JWT_*` cookie settings,
 //! `REDIS_URL` (revocations in Redis instead of memory; or `REDIS_SENTINELS` and
 //! `REDIS_SENTINEL_MASTER` to follow a Sentinel-managed primary; `REDIS_LOCAL_CACHE_MS` for
-//! a local view of revocations), `JWT_REFRESH_ROTATION` (`true` or
+//! a local view of revocations; `REDIS_TIMEOUT_MS`, how long a Redis call may take before
+//! the request is refused with 503, default 250), `JWT_REFRESH_ROTATION` (`true` or
 //! an overlap in seconds: `/api/refresh` then returns a new refresh token too, and a reused
 //! one revokes its whole login), `MAX_CONNECTIONS` (default 512), `RUST_LOG` (default
 //! `info`), `JWT_ERROR_STYLE` (`flask`, or `rfc6750` for `WWW-Authenticate` challenges and
@@ -109,7 +110,14 @@ fn msg(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "msg": text }))).into_response()
 }
 
+/// The answer for `e`. A failure on the server's side (503: the revocation store did not
+/// answer; 500) is logged with its cause, which is this application's own store's message,
+/// never request data.
 fn error(manager: &JwtManager, e: &JwtError) -> Response {
+    if e.status().is_server_error() {
+        let cause = std::error::Error::source(e).map(tracing::field::display);
+        tracing::warn!(status = e.status().as_u16(), cause, "{e}");
+    }
     manager.error_response(e).into_response()
 }
 
@@ -238,7 +246,8 @@ async fn main() -> Result<(), BoxError> {
 /// The Redis store the environment asks for, if any: `REDIS_SENTINELS` (comma list of
 /// `host:port`, with `REDIS_SENTINEL_MASTER`, default `mymaster`) or `REDIS_URL`; with
 /// `REDIS_LOCAL_CACHE_MS`, a local view of revocations trusted for at most that long
-/// without word from Redis.
+/// without word from Redis; with `REDIS_TIMEOUT_MS`, the time a call to Redis may take
+/// (default [`RedisStore::DEFAULT_TIMEOUT`](jwt_extended::store::RedisStore::DEFAULT_TIMEOUT)).
 async fn redis_store() -> Result<Option<jwt_extended::store::RedisStore>, BoxError> {
     use jwt_extended::store::RedisStore;
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -250,14 +259,22 @@ async fn redis_store() -> Result<Option<jwt_extended::store::RedisStore>, BoxErr
         (None, Some(url)) => RedisStore::builder(url),
         (None, None) => return Ok(None),
     };
-    let builder = match var("REDIS_LOCAL_CACHE_MS") {
-        Some(ms) => {
-            let ms: u64 = ms
-                .trim()
-                .parse()
-                .map_err(|_| "REDIS_LOCAL_CACHE_MS must be a number of milliseconds")?;
-            builder.local_cache(std::time::Duration::from_millis(ms))
-        }
+    let millis = |name: &str| -> Result<Option<std::time::Duration>, BoxError> {
+        var(name)
+            .map(|ms| {
+                ms.trim()
+                    .parse()
+                    .map(std::time::Duration::from_millis)
+                    .map_err(|_| format!("{name} must be a number of milliseconds").into())
+            })
+            .transpose()
+    };
+    let builder = match millis("REDIS_LOCAL_CACHE_MS")? {
+        Some(staleness) => builder.local_cache(staleness),
+        None => builder,
+    };
+    let builder = match millis("REDIS_TIMEOUT_MS")? {
+        Some(timeout) => builder.timeout(timeout),
         None => builder,
     };
     Ok(Some(builder.build().await?))

@@ -157,6 +157,17 @@ pub enum StoreErrorKind {
 
 impl StoreError {
     /// A new error of `kind`.
+    ///
+    /// The message is logged (at WARN, with the refused request's other fields) and is the
+    /// operator's clue to the failure: say what failed ("connection refused", "timed out
+    /// after 250 ms"), and never put a token, a token id, an identity or a secret in it.
+    ///
+    /// ```
+    /// use jwt_extended::store::{StoreError, StoreErrorKind};
+    ///
+    /// let err = StoreError::new(StoreErrorKind::Unavailable, "connection refused");
+    /// assert_eq!(err.to_string(), "revocation store: connection refused");
+    /// ```
     pub fn new(kind: StoreErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             kind,

@@ -612,8 +612,7 @@ fn kind_of_code(code: &str) -> StoreErrorKind {
 }
 
 fn from_server(err: ServerError) -> StoreError {
-    let kind = kind_of_code(err.code());
-    StoreError::new(kind, describe(kind)).with_source(RedisError::from(err))
+    from_redis(RedisError::from(err))
 }
 
 pub(super) fn from_redis(err: RedisError) -> StoreError {
@@ -622,13 +621,18 @@ pub(super) fn from_redis(err: RedisError) -> StoreError {
         None if err.kind() == redis::ErrorKind::UnexpectedReturnType => StoreErrorKind::Corrupt,
         None => StoreErrorKind::Unavailable,
     };
-    StoreError::new(kind, describe(kind)).with_source(err)
+    StoreError::new(kind, describe(kind, &err)).with_source(err)
 }
 
-fn describe(kind: StoreErrorKind) -> &'static str {
+/// A fixed text per failure (the store's messages are logged; the server's own text, which
+/// can quote a script's arguments, stays in the source).
+fn describe(kind: StoreErrorKind, err: &RedisError) -> &'static str {
     match kind {
         StoreErrorKind::Corrupt => "a Redis key holds a value of the wrong type",
         StoreErrorKind::Capacity => "Redis is out of memory: the write was refused",
+        _ if err.is_timeout() => "Redis did not answer in time",
+        _ if err.is_connection_refusal() => "Redis refused the connection",
+        _ if err.is_connection_dropped() => "the connection to Redis was lost",
         _ => "Redis is unavailable",
     }
 }
