@@ -281,6 +281,12 @@ pub(crate) fn refused(error: &JwtError, seen: Seen<'_>) {
     };
     let status = error.status().as_u16();
     let f = Fields::new(seen);
+    // A failing store's own message ("Redis did not answer in time"): the store's contract
+    // keeps request data out of it. Other causes (a user loader's error) are the
+    // application's text, which may hold anything, and stay out of the log.
+    let cause = std::error::Error::source(error)
+        .and_then(|e| e.downcast_ref::<StoreError>())
+        .map(tracing::field::display);
     macro_rules! event {
         ($level:ident, $message:expr) => {
             tracing::$level!(
@@ -293,6 +299,7 @@ pub(crate) fn refused(error: &JwtError, seen: Seen<'_>) {
                 issuer = f.issuer,
                 kid = f.kid,
                 cache_hit = f.cache_hit,
+                cause,
                 "{}",
                 $message
             )
@@ -301,27 +308,7 @@ pub(crate) fn refused(error: &JwtError, seen: Seen<'_>) {
     match kind {
         // The configuration's own message (no request data in it).
         ErrorKind::Misconfigured | ErrorKind::TokenCreation => event!(error, error.message()),
-        ErrorKind::Unavailable => {
-            // A store's own message ("Redis did not answer within 250 ms"): the store's
-            // contract keeps request data out of it. Other causes (a user loader's error) are
-            // the application's text, which may hold anything, and stay out of the log.
-            let store = std::error::Error::source(error)
-                .and_then(|e| e.downcast_ref::<StoreError>())
-                .map(tracing::field::display);
-            tracing::warn!(
-                target: TARGET,
-                outcome = outcome.as_str(),
-                reason,
-                status,
-                token_type = f.token_type,
-                location = f.location,
-                issuer = f.issuer,
-                kid = f.kid,
-                cache_hit = f.cache_hit,
-                cause = store,
-                "token verification unavailable"
-            );
-        }
+        ErrorKind::Unavailable => event!(warn, "token verification unavailable"),
         _ => event!(debug, "token rejected"),
     }
 }
