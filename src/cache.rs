@@ -288,6 +288,7 @@ mod tests {
             ),
             claims: OnceLock::from(claims),
             uuids: OnceLock::new(),
+            clean_at: Default::default(),
             identity: json!("a"),
             identity_claim: "sub".into(),
             algorithm: jsonwebtoken::Algorithm::HS256,

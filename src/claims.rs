@@ -2,6 +2,7 @@
 //! Flask-JWT-Extended defines (`type`, `fresh`, `jti`, `csrf`, `exp`, `iat`, `nbf`).
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use jsonwebtoken::Algorithm;
@@ -207,6 +208,9 @@ pub struct DecodedToken {
     /// store's keys: parsed on this token's first check, and kept, since a cached token is
     /// checked again on every request.
     pub(crate) uuids: OnceLock<[Option<[u8; 16]>; 3]>,
+    /// The in-memory store's revision at which this token was last found unrevoked (see
+    /// [`CleanAt`]).
+    pub(crate) clean_at: CleanAt,
     /// [`claim_bit`] of every claim name: most lookups of an absent claim stop here.
     pub(crate) names: u64,
     /// The identity claim's value (`Null` when absent, which verification refuses).
@@ -220,6 +224,33 @@ pub struct DecodedToken {
     pub(crate) nbf: Option<u64>,
     /// Verified with an external issuer's keys and rules (`JwtManagerBuilder::issuer`).
     pub(crate) external: bool,
+}
+
+/// The revision of the in-memory revocation store at which a token was last checked and
+/// found unrevoked, or zero (never). The store's revision changes with every write that can
+/// revoke a token and never takes a value twice, so while it reads the same the token is
+/// still unrevoked there: the check answers without looking the token's ids up again.
+/// Only the manager that verified a token checks it, against its one store.
+#[derive(Debug, Default)]
+pub(crate) struct CleanAt(AtomicU64);
+
+impl CleanAt {
+    /// Whether the token was found unrevoked at `revision` (never zero).
+    pub(crate) fn is(&self, revision: u64) -> bool {
+        self.0.load(Ordering::Relaxed) == revision
+    }
+
+    /// Records that the token was found unrevoked by a check that read `revision` before it
+    /// looked.
+    pub(crate) fn set(&self, revision: u64) {
+        self.0.store(revision, Ordering::Relaxed);
+    }
+}
+
+impl Clone for CleanAt {
+    fn clone(&self) -> Self {
+        Self(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 /// A string claim that the request path reads on every request (revocation, CSRF, the
@@ -354,6 +385,7 @@ impl DecodedToken {
             texts: self.texts.with_token(token),
             claims: OnceLock::new(),
             uuids: self.uuids.clone(),
+            clean_at: self.clean_at.clone(),
             names: self.names,
             identity: self.identity.clone(),
             identity_claim: self.identity_claim.clone(),

@@ -482,6 +482,7 @@ fn check_claims(
         texts,
         claims: OnceLock::from(claims),
         uuids: OnceLock::new(),
+        clean_at: Default::default(),
         names,
         identity,
         identity_claim: cfg.identity_claim.clone(),

@@ -492,3 +492,117 @@ fn a_pair_claim_that_cannot_be_serialized_is_an_error() {
     let e = m.token_pair("a").claim("bad", Bad).create().unwrap_err();
     assert_eq!(e.kind(), jwt_extended::ErrorKind::TokenCreation);
 }
+
+/// The in-memory store answers a cached token's check from the store revision at which the
+/// token was last found unrevoked: every kind of revocation made after that must still be
+/// seen on the next request, by every manager sharing the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_sees_every_revocation_after_a_clean_check() {
+    let clock = real_clock();
+    let backend = Backend::memory(&clock);
+    let a = manager(&backend, &clock, |b| b).await;
+    let b = manager(&backend, &clock, |b| b).await;
+    let (app_a, app_b) = (router(&a), router(&b));
+    let ok = |app: &Router, t: &str| {
+        let (app, t) = (app.clone(), t.to_owned());
+        async move { send(&app, "GET", "/protected", &t).await.0 == StatusCode::OK }
+    };
+
+    // One token each way of revoking; each is seen clean (twice: the second answer comes
+    // from the cached verdict) by both managers first.
+    let single = a.create_access_token("alice").unwrap();
+    let pair = a.token_pair("bob").create().unwrap();
+    let everywhere = a.create_access_token("carol").unwrap();
+    let bystander = a.create_access_token("dave").unwrap();
+    for t in [&single, &pair.access_token, &everywhere, &bystander] {
+        for app in [&app_a, &app_b, &app_a, &app_b] {
+            assert!(ok(app, t).await);
+        }
+    }
+
+    a.revoke_token(&a.decode_token(&single).unwrap())
+        .await
+        .unwrap();
+    for app in [&app_a, &app_b] {
+        assert_eq!(
+            send(app, "GET", "/protected", &single).await,
+            (StatusCode::UNAUTHORIZED, revoked())
+        );
+        assert!(ok(app, &bystander).await, "another token stays accepted");
+    }
+
+    b.revoke_pair(&b.decode_token(&pair.refresh_token).unwrap())
+        .await
+        .unwrap();
+    for app in [&app_b, &app_a] {
+        assert_eq!(
+            send(app, "GET", "/protected", &pair.access_token).await,
+            (StatusCode::UNAUTHORIZED, revoked())
+        );
+    }
+
+    clock.advance(Duration::from_secs(1));
+    a.revoke_all_for_identity("carol").await.unwrap();
+    for app in [&app_a, &app_b] {
+        assert_eq!(
+            send(app, "GET", "/protected", &everywhere).await,
+            (StatusCode::UNAUTHORIZED, revoked())
+        );
+        assert!(ok(app, &bystander).await);
+    }
+}
+
+/// Requests with one cached token run on every worker while the token is revoked: no
+/// request that starts after `revoke_token` returned is accepted, in any of many rounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_refuses_every_request_that_starts_after_the_revocation() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let clock = real_clock();
+    let backend = Backend::memory(&clock);
+    let m = manager(&backend, &clock, |b| b).await;
+    let app = router(&m);
+    let late_accepted = Arc::new(AtomicUsize::new(0));
+    let mut accepted_before = 0;
+    for _ in 0..40 {
+        let token = m.create_access_token("alice").unwrap();
+        assert!(send(&app, "GET", "/protected", &token).await.0 == StatusCode::OK);
+        let revoked_flag = Arc::new(AtomicBool::new(false));
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let (app, token) = (app.clone(), token.clone());
+                let (flag, late) = (revoked_flag.clone(), late_accepted.clone());
+                tokio::spawn(async move {
+                    let mut accepted = 0;
+                    for _ in 0..60 {
+                        let after = flag.load(Ordering::SeqCst);
+                        let status = send(&app, "GET", "/protected", &token).await.0;
+                        if status == StatusCode::OK {
+                            accepted += 1;
+                            if after {
+                                late.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                    accepted
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        m.revoke_token(&m.decode_token(&token).unwrap())
+            .await
+            .unwrap();
+        revoked_flag.store(true, Ordering::SeqCst);
+        for w in workers {
+            accepted_before += w.await.unwrap();
+        }
+        assert_eq!(
+            send(&app, "GET", "/protected", &token).await,
+            (StatusCode::UNAUTHORIZED, revoked())
+        );
+    }
+    assert_eq!(late_accepted.load(Ordering::SeqCst), 0);
+    // The workers did race the revocation: some of their requests came before it.
+    assert!(accepted_before > 0);
+}

@@ -597,11 +597,13 @@ impl JwtManagerBuilder {
         self
     }
 
-    /// As [`revocation_store`](Self::revocation_store), for a store already shared.
+    /// As [`revocation_store`](Self::revocation_store), for a store already shared (by
+    /// several managers, or with code that revokes on its own).
     pub fn revocation_store_shared(mut self, store: Arc<dyn RevocationStore>) -> Self {
         #[cfg(feature = "memory-store")]
         {
-            self.memory_store = None;
+            let any: Arc<dyn std::any::Any + Send + Sync> = store.clone();
+            self.memory_store = any.downcast().ok();
         }
         self.store = Some(store);
         self

@@ -68,6 +68,12 @@ impl RevocationConfig {
     fn check_in_memory(&self, token: &DecodedToken, identity: Option<&str>) -> Option<Check> {
         use crate::store::canonical_uuid;
         let memory = self.memory_store.as_ref()?;
+        // Read before looking: a revocation counted after this is seen by the next check.
+        let revision = memory.revision();
+        if token.clean_at.is(revision) {
+            // Found unrevoked at this revision, and nothing was revoked since.
+            return Some(Check::default());
+        }
         // Parsed once per token: a cached token comes back on every request.
         let uuids = token.uuids.get_or_init(|| {
             IDS.map(|(_, claim)| {
@@ -84,13 +90,26 @@ impl RevocationConfig {
                 n += 1;
             }
         }
-        Some(memory.check_joined(&ids[..n], identity))
+        let check = memory.check_joined(&ids[..n], identity);
+        if !revokes(&check, token) {
+            token.clean_at.set(revision);
+        }
+        Some(check)
     }
 
     #[cfg(not(feature = "memory-store"))]
     fn check_in_memory(&self, _: &DecodedToken, _: Option<&str>) -> Option<Check> {
         None
     }
+}
+
+/// Whether a store's answer revokes `token`: one of its ids is revoked, or it was issued
+/// before its identity's cut-off (a token without `iat` counts as issued before it).
+fn revokes(check: &Check, token: &DecodedToken) -> bool {
+    let before_cutoff = check
+        .user_not_before
+        .is_some_and(|nb| token.issued_at().is_none_or(|iat| iat < nb));
+    check.revoked || before_cutoff
 }
 
 fn unavailable(e: StoreError) -> JwtError {
@@ -216,10 +235,7 @@ impl JwtManager {
             };
             timer.finish(check.is_err());
             let check = check.map_err(unavailable)?;
-            let before_cutoff = check
-                .user_not_before
-                .is_some_and(|nb| token.issued_at().is_none_or(|iat| iat < nb));
-            if check.revoked || before_cutoff {
+            if revokes(&check, token) {
                 return Err(revoked());
             }
         }

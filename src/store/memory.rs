@@ -82,6 +82,11 @@ pub struct MemoryStore {
     step_cursor: AtomicUsize,
     /// Clock second of the last full sweep forced by a full store.
     last_capacity_sweep: AtomicU64,
+    /// Writes that can revoke a token (`revoke`, `revoke_user_before`), counted after
+    /// each: see [`revision`](Self::revision).
+    writes: AtomicU64,
+    /// Random and odd, so that revisions are never zero and those of two stores differ.
+    revision_base: u64,
 }
 
 impl MemoryStore {
@@ -123,7 +128,10 @@ impl MemoryStore {
             next_step_at_ms: AtomicU64::new(0),
             step_cursor: AtomicUsize::new(0),
             last_capacity_sweep: AtomicU64::new(u64::MAX),
+            writes: AtomicU64::new(0),
+            revision_base: 0,
         };
+        store.revision_base = store.hasher.hash_one(SHARDS) | 1;
         store.set_sweep_interval(Self::DEFAULT_SWEEP_INTERVAL);
         store
     }
@@ -417,6 +425,26 @@ impl fmt::Debug for MemoryStore {
 }
 
 impl MemoryStore {
+    /// The store's revision: it changes with every write that can revoke a token
+    /// (counted when the write is done), and never takes the same value twice. A check
+    /// that reads revision `r` first and then finds a token unrevoked gives the answer of
+    /// every later check of that token as long as the revision still reads `r`: entries
+    /// only leave (expired) in between, which revokes nothing.
+    ///
+    /// Revision values are odd (never zero), and differ between stores: a random base
+    /// plus twice the number of writes.
+    pub(crate) fn revision(&self) -> u64 {
+        // Acquire: every write counted so far (each count a read-modify-write, so they
+        // form one release sequence) is visible to the lookups that follow.
+        let writes = self.writes.load(Ordering::Acquire);
+        self.revision_base.wrapping_add(writes.wrapping_mul(2))
+    }
+
+    /// Counts a write that can revoke a token, after it is made.
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// [`RevocationStore::check`] without a future, for ids given as `(prefix, id)` pairs
     /// (the id `<prefix><id>`, never built as a string): what the guards of a manager with
     /// this store call on every request.
@@ -501,6 +529,7 @@ impl RevocationStore for MemoryStore {
             Entry::Vacant(_) => None,
         };
         drop(shard);
+        self.wrote();
         self.finish_write(reserved, inserted)
     }
 
@@ -541,6 +570,7 @@ impl RevocationStore for MemoryStore {
                 None => None,
             }
         };
+        self.wrote();
         if inserted != Some(true) {
             self.users.fetch_sub(1, Ordering::SeqCst);
         }

@@ -102,7 +102,7 @@ pub enum Consumption {
 /// Errors mean "unknown", and the guard turns them into `503`: a store must never answer
 /// "not revoked" when it does not know.
 #[async_trait::async_trait]
-pub trait RevocationStore: fmt::Debug + Send + Sync + 'static {
+pub trait RevocationStore: std::any::Any + fmt::Debug + Send + Sync + 'static {
     /// Revokes `id` until `until`.
     async fn revoke(&self, id: &str, until: u64) -> Result<(), StoreError>;
 

@@ -144,3 +144,42 @@ fn canonical_uuid_round_trips() {
     }
     assert_eq!(canonical_uuid(b"00000000-0000-0000-0000-00000000000"), None);
 }
+
+#[test]
+fn revision_moves_with_every_write_that_can_revoke_and_only_then() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let store = MemoryStore::new();
+    let other = MemoryStore::new();
+    let until = 4_102_444_800;
+    let mut seen = vec![store.revision(), other.revision()];
+    assert_ne!(seen[0], seen[1], "two stores never share a revision");
+    let unchanged = |store: &MemoryStore, before: u64| assert_eq!(store.revision(), before);
+
+    let r = store.revision();
+    rt.block_on(store.check(&["jti:a"], Some("alice"))).unwrap();
+    rt.block_on(store.consume("fam:f", "jti:r", 1, until))
+        .unwrap();
+    store.sweep();
+    unchanged(&store, r);
+
+    rt.block_on(store.revoke("jti:a", until)).unwrap();
+    seen.push(store.revision());
+    rt.block_on(store.revoke_user_before("alice", 10, until))
+        .unwrap();
+    seen.push(store.revision());
+    // A write that changes nothing still counts: it may race with a check.
+    rt.block_on(store.revoke("jti:a", until)).unwrap();
+    seen.push(store.revision());
+    // A full store refuses the write, and counts it as well.
+    let full = MemoryStore::new().with_capacity(0);
+    let before = full.revision();
+    assert!(rt.block_on(full.revoke("jti:b", until)).is_err());
+    assert_ne!(full.revision(), before);
+
+    for (i, r) in seen.iter().enumerate() {
+        assert_ne!(*r, 0);
+        assert!(!seen[..i].contains(r), "revision {r} seen twice");
+    }
+}
