@@ -108,7 +108,7 @@ fn typed_claims<C: DeserializeOwned>(v: &Verified) -> Result<C, Rejection> {
                 "Token claims do not match the expected format",
             )
             .with_token(v.token.clone()),
-            Some(v.responder.clone()),
+            Some(v.responder().clone()),
         )
     })
 }
@@ -199,7 +199,7 @@ macro_rules! guard {
                     Err(JwtRejection::from_application(
                         JwtError::new(ErrorKind::Forbidden, message)
                             .with_token(self.verified.token.clone()),
-                        Some(self.verified.responder.clone()),
+                        Some(self.verified.responder().clone()),
                     ))
                 }
             }
@@ -527,7 +527,7 @@ impl<U: Clone + Send + Sync + 'static> CurrentUser<U> {
                         std::any::type_name::<U>()
                     ),
                 ),
-                Some(v.responder.clone()),
+                Some(v.responder().clone()),
             )),
         }
     }

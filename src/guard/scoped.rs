@@ -176,7 +176,7 @@ wrapper!(HasRoles, RoleSet, "roles");
 fn refuse(verified: &Verified, error: crate::error::JwtError) -> Rejection {
     Rejection::new(
         error.with_token(verified.token.clone()),
-        Some(verified.responder.clone()),
+        Some(verified.responder().clone()),
     )
     .seen(verified.location, verified.cache_hit)
 }

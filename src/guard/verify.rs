@@ -95,7 +95,18 @@ pub(crate) struct Verified {
     /// Whether the token cache answered (`None`: no cache).
     pub(crate) cache_hit: Option<bool>,
     pub(crate) user: Option<AnyUser>,
-    pub(crate) responder: Arc<dyn ErrorResponder>,
+    /// The manager that verified it. The request's record of verified tokens reuses a
+    /// verification only for this manager (not an equal one: the record holds this clone,
+    /// so the pointer cannot be reused by another manager while it exists): its keys,
+    /// audiences, issuer or callbacks may differ.
+    pub(crate) manager: JwtManager,
+}
+
+impl Verified {
+    /// The responder that answers this token's later refusals (the manager's).
+    pub(crate) fn responder(&self) -> &Arc<dyn ErrorResponder> {
+        self.manager.responder()
+    }
 }
 
 /// The per-request cache of verified tokens, kept in the request's [`JwtContext`]. Nearly
@@ -112,14 +123,14 @@ impl VerifiedCache {
     }
 }
 
+/// A verification of this request. A guard working for another manager than
+/// `verified.manager` (an inner `JwtLayer`, or a `RequireJwtLayer` of its own) never reuses
+/// it.
 #[derive(Clone)]
 struct CacheEntry {
-    /// The manager that verified. A guard working for another manager (an inner
-    /// `JwtLayer`, or a `RequireJwtLayer` of its own) never reuses this verification: its
-    /// keys, audiences, issuer or callbacks may differ.
-    manager: JwtManager,
     refresh: bool,
-    locations: Arc<[TokenLocation]>,
+    /// The locations looked at; `None`: the manager's own order (not cloned).
+    locations: Option<Arc<[TokenLocation]>>,
     verified: Arc<Verified>,
     revocation_checked: bool,
 }
@@ -216,8 +227,8 @@ pub(crate) async fn verify<H: RequestHead>(
                 .await
                 .map_err(reject)
                 .map_err(seen)?;
-            let (owner, locations) = (manager.clone(), locations.clone());
-            remember(head, owner, verified.clone(), refresh, locations, true);
+            let locations = kept_locations(manager, locations);
+            remember(head, verified.clone(), refresh, locations, true);
         }
         return Ok(Some(verified));
     }
@@ -321,12 +332,11 @@ pub(crate) async fn verify<H: RequestHead>(
         location,
         cache_hit,
         user,
-        responder: responder.clone(),
+        manager: manager.clone(),
     });
-    let (owner, locations) = (manager.clone(), locations.clone());
+    let locations = kept_locations(manager, locations);
     remember(
         head,
-        owner,
         verified.clone(),
         refresh,
         locations,
@@ -336,23 +346,39 @@ pub(crate) async fn verify<H: RequestHead>(
 }
 
 impl CacheEntry {
-    fn matches(&self, manager: &JwtManager, refresh: bool, locations: &[TokenLocation]) -> bool {
-        // The same manager (not an equal one): the entry holds a clone, so the pointer
-        // cannot be reused by another manager while the entry exists.
-        self.manager.is(manager) && self.refresh == refresh && *self.locations == *locations
+    fn manager(&self) -> &JwtManager {
+        &self.verified.manager
     }
+
+    fn locations(&self) -> &[TokenLocation] {
+        match &self.locations {
+            Some(locations) => locations,
+            None => &self.manager().requests().order,
+        }
+    }
+
+    fn matches(&self, manager: &JwtManager, refresh: bool, locations: &[TokenLocation]) -> bool {
+        self.manager().is(manager) && self.refresh == refresh && *self.locations() == *locations
+    }
+}
+
+/// The locations a [`CacheEntry`] keeps: `None` for the manager's own order.
+fn kept_locations(
+    manager: &JwtManager,
+    locations: &Arc<[TokenLocation]>,
+) -> Option<Arc<[TokenLocation]>> {
+    let own_order = Arc::ptr_eq(locations, &manager.requests().order);
+    (!own_order).then(|| locations.clone())
 }
 
 fn remember<H: RequestHead>(
     head: &mut H,
-    manager: JwtManager,
     verified: Arc<Verified>,
     refresh: bool,
-    locations: Arc<[TokenLocation]>,
+    locations: Option<Arc<[TokenLocation]>>,
     revocation_checked: bool,
 ) {
     let entry = CacheEntry {
-        manager,
         refresh,
         locations,
         verified,
@@ -369,7 +395,7 @@ fn remember<H: RequestHead>(
         });
         return;
     };
-    let same = |e: &CacheEntry| e.matches(&entry.manager, entry.refresh, &entry.locations);
+    let same = |e: &CacheEntry| e.matches(entry.manager(), entry.refresh, entry.locations());
     if same(&cache.first) {
         cache.first = entry;
     } else if let Some(e) = cache.more.iter_mut().find(|e| same(e)) {

@@ -340,7 +340,7 @@ async fn authorize<B: Send>(
     let refuse = |error: JwtError| {
         Rejection::new(
             error.with_token(verified.token.clone()),
-            Some(verified.responder.clone()),
+            Some(verified.responder().clone()),
         )
         .seen(verified.location, verified.cache_hit)
     };
