@@ -908,3 +908,33 @@ async fn a_cached_token_inside_another_header_value_is_no_hit() {
     );
     assert_eq!(call(&apps[1], two()).await.2, body);
 }
+
+/// The guards' futures stay small. axum moves a handler's future, which holds the guard's,
+/// on every request, and the guard's first version held the key fetch of an external
+/// issuer and the id buffers of a remote store's check inline (1 152 bytes): those rare
+/// paths are boxed, and the common path pays for the bytes it uses. The bound leaves room
+/// for compiler versions.
+#[test]
+fn guard_futures_stay_small() {
+    const MAX: usize = 768;
+    let mut parts = Request::new(()).into_parts().0;
+    let mut sizes = Vec::new();
+    let future = JwtRequired::from_parts(&mut parts);
+    sizes.push(("JwtRequired", std::mem::size_of_val(&future)));
+    drop(future);
+    let future = FreshJwtRequired::from_parts(&mut parts);
+    sizes.push(("FreshJwtRequired", std::mem::size_of_val(&future)));
+    drop(future);
+    let future = RefreshJwtRequired::from_parts(&mut parts);
+    sizes.push(("RefreshJwtRequired", std::mem::size_of_val(&future)));
+    drop(future);
+    let future = OptionalJwt::from_parts(&mut parts);
+    sizes.push(("OptionalJwt", std::mem::size_of_val(&future)));
+    drop(future);
+    for (guard, size) in sizes {
+        assert!(
+            size <= MAX,
+            "{guard}'s future is {size} bytes (at most {MAX})"
+        );
+    }
+}

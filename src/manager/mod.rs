@@ -251,7 +251,9 @@ impl JwtManager {
         });
         #[cfg(feature = "jwks")]
         let decoded = match self.inner.issuers.route(token, &self.inner.verifier.config) {
-            Some(external) => external.decode_fetching(self, token, now).await,
+            // Boxed: the key fetch's state is large, and the guards' futures, which hold this
+            // one, are moved on every request, even when the cache answers.
+            Some(external) => Box::pin(external.decode_fetching(self, token, now)).await,
             None => self.inner.verifier.decode(token, now, Expiry::Enforce),
         };
         #[cfg(not(feature = "jwks"))]

@@ -103,6 +103,27 @@ impl RevocationConfig {
     }
 }
 
+/// The check of any store but the in-memory one, through its future, for `token`'s
+/// revocation ids ([`IDS`]).
+async fn check_in_store(
+    store: &dyn RevocationStore,
+    token: &DecodedToken,
+    identity: Option<&str>,
+) -> Result<Check, StoreError> {
+    let mut bufs = [IdBuf::new(), IdBuf::new(), IdBuf::new()];
+    let mut ids: [Option<std::borrow::Cow<'_, str>>; 3] = [None, None, None];
+    for ((slot, buf), (prefix, claim)) in ids.iter_mut().zip(&mut bufs).zip(IDS) {
+        *slot = token.hot(claim).map(|id| buf.id(prefix, id));
+    }
+    let mut refs: [&str; 3] = [""; 3];
+    let mut n = 0;
+    for id in ids.iter().flatten() {
+        refs[n] = id;
+        n += 1;
+    }
+    store.check(&refs[..n], identity).await
+}
+
 /// Whether a store's answer revokes `token`: one of its ids is revoked, or it was issued
 /// before its identity's cut-off (a token without `iat` counts as issued before it).
 fn revokes(check: &Check, token: &DecodedToken) -> bool {
@@ -218,20 +239,9 @@ impl JwtManager {
             let timer = StoreTimer::start();
             let check = match revocation.check_in_memory(token, identity) {
                 Some(check) => Ok(check),
-                None => {
-                    let mut bufs = [IdBuf::new(), IdBuf::new(), IdBuf::new()];
-                    let mut ids: [Option<std::borrow::Cow<'_, str>>; 3] = [None, None, None];
-                    for ((slot, buf), (prefix, claim)) in ids.iter_mut().zip(&mut bufs).zip(IDS) {
-                        *slot = token.hot(claim).map(|id| buf.id(prefix, id));
-                    }
-                    let mut refs: [&str; 3] = [""; 3];
-                    let mut n = 0;
-                    for id in ids.iter().flatten() {
-                        refs[n] = id;
-                        n += 1;
-                    }
-                    store.check(&refs[..n], identity).await
-                }
+                // Boxed: the ids it builds live across the store's future, and the guards'
+                // futures, which hold this one, are moved on every request.
+                None => Box::pin(check_in_store(&**store, token, identity)).await,
             };
             timer.finish(check.is_err());
             let check = check.map_err(unavailable)?;
