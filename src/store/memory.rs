@@ -85,7 +85,7 @@ pub struct MemoryStore {
     /// Writes that can revoke a token (`revoke`, `revoke_user_before`), counted after
     /// each: see [`revision`](Self::revision).
     writes: AtomicU64,
-    /// Random and odd, so that revisions are never zero and those of two stores differ.
+    /// Random and odd, so that revisions are never zero and two stores' start far apart.
     revision_base: u64,
 }
 
@@ -431,8 +431,9 @@ impl MemoryStore {
     /// every later check of that token as long as the revision still reads `r`: entries
     /// only leave (expired) in between, which revokes nothing.
     ///
-    /// Revision values are odd (never zero), and differ between stores: a random base
-    /// plus twice the number of writes.
+    /// A revision is a random odd base plus twice the number of writes: never zero, and
+    /// two stores' revisions start far apart. (A token is only ever checked against the one
+    /// store of the manager that verified it.)
     pub(crate) fn revision(&self) -> u64 {
         // Acquire: every write counted so far (each count a read-modify-write, so they
         // form one release sequence) is visible to the lookups that follow.
