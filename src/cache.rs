@@ -16,7 +16,9 @@
 //!   the verified payload's text instead of the parsed claims, which are parsed
 //!   again from that text (the very bytes whose signature was checked, by serde_json)
 //!   when a caller asks for them. Dropping an entry is then a few frees, however many
-//!   claims the token has.
+//!   claims the token has; and when a new entry pushes out one that no request holds, the
+//!   old one's allocations are refilled with the new values ([`DecodedToken::lean_into`],
+//!   which sets every field), not freed and allocated again.
 //! - What depends on time or on the request is checked on every request, hit or miss: `iat`,
 //!   `nbf` and `exp` against the clock (with leeway), by the same function and in the same
 //!   order as a full verification ([`check_times`]), the token type, freshness, CSRF, the
@@ -90,6 +92,16 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 }
 
 impl Shard {
+    /// Takes the oldest live entry out, with its record (stale records before it go).
+    fn pop_oldest(&mut self) -> Option<Arc<DecodedToken>> {
+        while let Some((old, old_seq)) = self.order.pop_front() {
+            if self.map.get(&old).is_some_and(|e| e.seq == old_seq) {
+                return self.map.remove(&old).map(|e| e.decoded);
+            }
+        }
+        None
+    }
+
     /// Drops, from the old end, stale records, expired entries and entries beyond `max`.
     fn drop_old(&mut self, max: usize, now: u64) {
         while let Some(&(old, old_seq)) = self.order.front() {
@@ -210,7 +222,8 @@ impl TokenCache {
     ///
     /// The entry keeps a [lean](DecodedToken::lean) copy (no parsed claims, and the token's
     /// text in the same buffer as the payload): dropping it when it leaves, by then long out
-    /// of the CPU's caches, costs three frees instead of one per claim.
+    /// of the CPU's caches, costs three frees instead of one per claim, and an entry pushed
+    /// out by this one is refilled instead when no request holds it.
     pub(crate) fn insert(&self, token: &str, decoded: &DecodedToken, now: u64) {
         let hash = self.hash(token.as_bytes());
         let Ok(mut guard) = self.shard(hash).write() else {
@@ -224,15 +237,26 @@ impl TokenCache {
                 return; // first time: remembered, not stored
             }
         }
+        // A full shard pushes its oldest entry out for this one: when no request holds it,
+        // its allocations are refilled instead of freed cold and allocated again.
+        let pushed_out = if shard.order.len() >= self.per_shard && !shard.map.contains_key(&hash) {
+            shard.pop_oldest()
+        } else {
+            None
+        };
+        let decoded = match pushed_out {
+            Some(mut old) => match Arc::get_mut(&mut old) {
+                Some(target) => {
+                    decoded.lean_into(token, target);
+                    old
+                }
+                None => Arc::new(decoded.lean(token)),
+            },
+            None => Arc::new(decoded.lean(token)),
+        };
         shard.seq += 1;
         let seq = shard.seq;
-        shard.map.insert(
-            hash,
-            Entry {
-                decoded: Arc::new(decoded.lean(token)),
-                seq,
-            },
-        );
+        shard.map.insert(hash, Entry { decoded, seq });
         shard.order.push_back((hash, seq));
         shard.drop_old(self.per_shard, now);
     }
@@ -388,5 +412,123 @@ mod tests {
         insert(&fresh, later);
         assert_eq!(cache.len(), 1, "expired entries make room");
         assert!(cache.get(fresh.as_bytes(), later, 0).unwrap().is_ok());
+    }
+
+    /// A verification for `sub` with `jti`, issued at `iat`, with a header of its own.
+    fn verified_as(sub: &str, jti: &str, iat: u64) -> DecodedToken {
+        let claims = json!({"sub": sub, "jti": jti, "iat": iat, "exp": iat + LIFETIME});
+        let claims = claims.as_object().cloned().unwrap_or_default();
+        let mut hot = [None; Hot::COUNT];
+        hot[Hot::Jti as usize] = Some(jti);
+        DecodedToken {
+            header: Arc::new(Map::new()),
+            names: claims.keys().fold(0, |bits, name| bits | claim_bit(name)),
+            texts: Texts::new(&Value::Object(claims.clone()).to_string(), hot),
+            claims: OnceLock::from(claims),
+            uuids: OnceLock::new(),
+            clean_at: Default::default(),
+            identity: json!(sub),
+            identity_claim: "sub".into(),
+            algorithm: jsonwebtoken::Algorithm::HS256,
+            token_type: TokenType::Access,
+            fresh: Freshness::Bool(false),
+            exp: Some(iat + LIFETIME),
+            iat: Some(iat),
+            nbf: None,
+            external: false,
+        }
+    }
+
+    /// `entry` holds exactly what `decoded.lean(token)` holds.
+    fn assert_lean_of(entry: &DecodedToken, decoded: &DecodedToken, token: &str) {
+        let lean = decoded.lean(token);
+        assert_eq!(entry.texts.payload(), lean.texts.payload());
+        assert_eq!(entry.texts.token(), token);
+        for hot in [Hot::Jti, Hot::Csrf, Hot::Pair, Hot::Family, Hot::Iss] {
+            assert_eq!(entry.hot(hot), lean.hot(hot));
+        }
+        assert!(Arc::ptr_eq(&entry.header, &lean.header));
+        assert!(
+            entry.claims.get().is_none(),
+            "claims parsed again on demand"
+        );
+        assert_eq!(entry.uuids.get(), lean.uuids.get());
+        assert!(entry.clean_at.is(0), "never checked");
+        assert_eq!(entry.names, lean.names);
+        assert_eq!(entry.identity, lean.identity);
+        assert_eq!(entry.identity_claim, lean.identity_claim);
+        assert_eq!(entry.algorithm, lean.algorithm);
+        assert_eq!(entry.token_type, lean.token_type);
+        assert_eq!(entry.fresh, lean.fresh);
+        assert_eq!(
+            (entry.exp, entry.iat, entry.nbf),
+            (lean.exp, lean.iat, lean.nbf)
+        );
+        assert_eq!(entry.external, lean.external);
+        // And the claims, parsed again, are the verification's.
+        assert_eq!(entry.claims(), decoded.claims());
+    }
+
+    #[test]
+    fn a_pushed_out_entry_is_refilled_only_when_nobody_holds_it() {
+        // 16 shards of 2 entries each.
+        let cache = TokenCache::new(32).unwrap();
+        let now = 1_800_000_000;
+        let in_shard_0 = || loop {
+            let t = new_token();
+            if ((cache.hash(t.as_bytes()) >> 32) as usize).is_multiple_of(SHARDS) {
+                break t;
+            }
+        };
+        let [a, b, c, d] = [0; 4].map(|_| in_shard_0());
+        let va = verified_as("alice", "jti-a", now);
+        let vb = verified_as("bob", "jti-b", now);
+        let vc = verified_as(
+            "carol-with-a-longer-name",
+            "jti-c-longer-than-the-others",
+            now,
+        );
+        let vd = verified_as("d", "jti-d", now);
+        cache.insert(&a, &va, now);
+        cache.insert(&b, &vb, now);
+
+        // A request holds a's entry while c pushes it out: a's entry stays a's.
+        let held = cache.get(a.as_bytes(), now, 0).unwrap().unwrap();
+        for _ in 0..2 {
+            cache.insert(&c, &vc, now);
+        }
+        assert!(cache.get(a.as_bytes(), now, 0).is_none());
+        assert_lean_of(&held, &va, &a);
+        let got_c = cache.get(c.as_bytes(), now, 0).unwrap().unwrap();
+        assert!(!Arc::ptr_eq(&got_c, &held));
+        assert_lean_of(&got_c, &vc, &c);
+        drop(got_c);
+
+        // Nobody holds b's entry (its check left marks on it): d refills it.
+        let b_entry = cache.get(b.as_bytes(), now, 0).unwrap().unwrap();
+        let _ = b_entry.uuids.set([Some([7; 16]), None, None]);
+        b_entry.clean_at.set(99);
+        let b_ptr = Arc::as_ptr(&b_entry);
+        drop(b_entry);
+        for _ in 0..2 {
+            cache.insert(&d, &vd, now);
+        }
+        assert!(cache.get(b.as_bytes(), now, 0).is_none());
+        let got_d = cache.get(d.as_bytes(), now, 0).unwrap().unwrap();
+        assert_eq!(Arc::as_ptr(&got_d), b_ptr, "b's allocation, refilled");
+        assert_lean_of(&got_d, &vd, &d);
+        drop(got_d);
+
+        // Longer texts and identity than the entry had: its buffers grow. (The shard holds
+        // c, then d: e pushes c out, then f pushes d out.)
+        let d_ptr = Arc::as_ptr(&cache.get(d.as_bytes(), now, 0).unwrap().unwrap());
+        let [e, f] = [0; 2].map(|_| in_shard_0());
+        for t in [&e, &e, &f, &f] {
+            cache.insert(t, &vc, now);
+        }
+        assert!(cache.get(d.as_bytes(), now, 0).is_none());
+        let got_f = cache.get(f.as_bytes(), now, 0).unwrap().unwrap();
+        assert_eq!(Arc::as_ptr(&got_f), d_ptr);
+        assert_lean_of(&got_f, &vc, &f);
     }
 }

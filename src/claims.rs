@@ -273,7 +273,9 @@ impl Hot {
 /// cached token is cheap to drop, however many claims it has.
 #[derive(Clone, Default)]
 pub(crate) struct Texts {
-    buf: Box<str>,
+    /// A `String`, not a `Box<str>`: the verified-token cache refills a pushed-out entry's
+    /// buffer in place ([`DecodedToken::lean_into`]).
+    buf: String,
     /// Where the payload ends, then where each hot claim's text ends (the token's text, if
     /// any, runs from there to the end).
     ends: [usize; Hot::COUNT + 1],
@@ -297,11 +299,7 @@ impl Texts {
             }
             ends[i + 1] = buf.len();
         }
-        Self {
-            buf: buf.into_boxed_str(),
-            ends,
-            present,
-        }
+        Self { buf, ends, present }
     }
 
     /// The payload (JSON).
@@ -311,15 +309,25 @@ impl Texts {
 
     /// The same texts followed by `token` (see [`DecodedToken::lean`]).
     fn with_token(&self, token: &str) -> Self {
-        let kept = self.buf.get(..self.ends[Hot::COUNT]).unwrap_or_default();
-        let mut buf = String::with_capacity(kept.len() + token.len());
-        buf.push_str(kept);
-        buf.push_str(token);
-        Self {
-            buf: buf.into_boxed_str(),
+        let mut copy = Self {
+            buf: String::new(),
             ends: self.ends,
             present: self.present,
-        }
+        };
+        self.with_token_into(token, &mut copy);
+        copy
+    }
+
+    /// [`with_token`](Self::with_token) into `target`, whose buffer is reused when it is
+    /// large enough.
+    fn with_token_into(&self, token: &str, target: &mut Self) {
+        let kept = self.buf.get(..self.ends[Hot::COUNT]).unwrap_or_default();
+        target.buf.clear();
+        target.buf.reserve_exact(kept.len() + token.len());
+        target.buf.push_str(kept);
+        target.buf.push_str(token);
+        target.ends = self.ends;
+        target.present = self.present;
     }
 
     /// The token's text kept by [`with_token`](Self::with_token) (empty otherwise).
@@ -397,6 +405,50 @@ impl DecodedToken {
             nbf: self.nbf,
             external: self.external,
         }
+    }
+
+    /// Makes `target` what [`lean`](Self::lean) would return, reusing its allocations
+    /// (the buffer, the identity's string) where they are large enough: the verified-token
+    /// cache refills the entry a new one pushes out, when no request holds it.
+    pub(crate) fn lean_into(&self, token: &str, target: &mut Self) {
+        let Self {
+            header,
+            texts,
+            claims,
+            uuids,
+            clean_at,
+            names,
+            identity,
+            identity_claim,
+            algorithm,
+            token_type,
+            fresh,
+            exp,
+            iat,
+            nbf,
+            external,
+        } = target;
+        header.clone_from(&self.header);
+        self.texts.with_token_into(token, texts);
+        *claims = OnceLock::new();
+        *uuids = self.uuids.clone();
+        *clean_at = self.clean_at.clone();
+        *names = self.names;
+        match (identity, &self.identity) {
+            (Value::String(mine), Value::String(theirs)) => {
+                mine.clear();
+                mine.push_str(theirs);
+            }
+            (mine, theirs) => *mine = theirs.clone(),
+        }
+        identity_claim.clone_from(&self.identity_claim);
+        *algorithm = self.algorithm;
+        token_type.clone_from(&self.token_type);
+        *fresh = self.fresh;
+        *exp = self.exp;
+        *iat = self.iat;
+        *nbf = self.nbf;
+        *external = self.external;
     }
 
     /// A string claim the request path reads (`jti`, `csrf`, `pair`, `family`, `iss`).
