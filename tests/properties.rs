@@ -8,6 +8,10 @@
 //!   overflow, and accept exactly when PyJWT's comparisons say so; an accepted token can be
 //!   revoked, and the verified-token cache agrees with a fresh verification as time moves.
 //!
+//! - any sequence of revocations (a token, a pair, every token of an identity), clock moves
+//!   and requests gets, request by request, the answers of a manager whose in-memory store
+//!   is asked through its future on every request (no cached token, no store revision).
+//!
 //! `keep_until`'s own properties are in `tests/store.rs`; the fuzz targets run as bounded
 //! loops in `tests/fuzz_targets.rs`.
 
@@ -316,4 +320,133 @@ proptest! {
 fn clock_secs(clock: &MockClock) -> u64 {
     use jwt_extended::clock::Clock;
     clock.now().as_secs()
+}
+
+/// A store that forwards to a `MemoryStore` through the `RevocationStore` trait: a manager
+/// built with it looks every id up on every request (the path of any remote store).
+#[derive(Debug)]
+struct Forwarding(MemoryStore);
+
+#[async_trait::async_trait]
+impl jwt_extended::store::RevocationStore for Forwarding {
+    async fn revoke(&self, id: &str, until: u64) -> Result<(), jwt_extended::store::StoreError> {
+        self.0.revoke(id, until).await
+    }
+    async fn revoke_user_before(
+        &self,
+        identity: &str,
+        not_before: u64,
+        until: u64,
+    ) -> Result<(), jwt_extended::store::StoreError> {
+        self.0.revoke_user_before(identity, not_before, until).await
+    }
+    async fn check(
+        &self,
+        ids: &[&str],
+        identity: Option<&str>,
+    ) -> Result<jwt_extended::store::Check, jwt_extended::store::StoreError> {
+        self.0.check(ids, identity).await
+    }
+    async fn consume(
+        &self,
+        family: &str,
+        id: &str,
+        now: u64,
+        until: u64,
+    ) -> Result<jwt_extended::store::Consumption, jwt_extended::store::StoreError> {
+        self.0.consume(family, id, now, until).await
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Request(usize),
+    RevokeToken(usize),
+    RevokePair(usize),
+    RevokeIdentity(usize),
+    Advance(u64),
+}
+
+const IDENTITIES: [&str; 3] = ["alice", "bob", "carol"];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0usize..9).prop_map(Op::Request),
+        1 => (0usize..9).prop_map(Op::RevokeToken),
+        1 => (0usize..9).prop_map(Op::RevokePair),
+        1 => (0usize..IDENTITIES.len()).prop_map(Op::RevokeIdentity),
+        2 => (0u64..400).prop_map(Op::Advance),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The in-memory store's fast check (a cached token, the store's revision) answers every
+    /// request as a full lookup does, whatever was revoked in between and however time moved.
+    #[test]
+    fn the_fast_revocation_check_answers_as_a_full_lookup(ops in proptest::collection::vec(op(), 1..40)) {
+        rt().block_on(async move {
+            let clock = MockClock::at_unix(NOW);
+            let fast = JwtManager::builder()
+                .secret(SECRET)
+                .clock(clock.clone())
+                .revocation_store(MemoryStore::new().with_clock(clock.clone()))
+                .build()
+                .unwrap();
+            let slow = JwtManager::builder()
+                .secret(SECRET)
+                .clock(clock.clone())
+                .revocation_store_shared(std::sync::Arc::new(Forwarding(
+                    MemoryStore::new().with_clock(clock.clone()),
+                )))
+                .build()
+                .unwrap();
+            let (fast_app, slow_app) = (app(&fast), app(&slow));
+            // Per identity: a pair (access, refresh) and a lone access token.
+            let mut tokens = Vec::new();
+            for identity in IDENTITIES {
+                let pair = fast.token_pair(identity).create().unwrap();
+                tokens.push(pair.access_token);
+                tokens.push(pair.refresh_token);
+                tokens.push(fast.create_access_token(identity).unwrap());
+            }
+            let get = |t: &str| {
+                Request::get("/p")
+                    .header("authorization", format!("Bearer {t}"))
+                    .body(Body::empty())
+                    .unwrap()
+            };
+            for op in ops {
+                match op {
+                    Op::Request(i) => {
+                        let f = status_and_msg(&fast_app, get(&tokens[i])).await;
+                        let s = status_and_msg(&slow_app, get(&tokens[i])).await;
+                        prop_assert_eq!(f, s, "token {}", i);
+                    }
+                    Op::RevokeToken(i) => {
+                        for m in [&fast, &slow] {
+                            if let Ok(t) = m.decode_token(&tokens[i]) {
+                                m.revoke_token(&t).await.unwrap();
+                            }
+                        }
+                    }
+                    Op::RevokePair(i) => {
+                        for m in [&fast, &slow] {
+                            if let Ok(t) = m.decode_token(&tokens[i]) {
+                                m.revoke_pair(&t).await.unwrap();
+                            }
+                        }
+                    }
+                    Op::RevokeIdentity(k) => {
+                        for m in [&fast, &slow] {
+                            m.revoke_all_for_identity(IDENTITIES[k]).await.unwrap();
+                        }
+                    }
+                    Op::Advance(secs) => clock.advance(StdDuration::from_secs(secs)),
+                }
+            }
+            Ok(())
+        })?;
+    }
 }
