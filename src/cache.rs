@@ -296,32 +296,49 @@ mod tests {
         )
     }
 
+    /// A new token that falls in shard 0 of `cache`.
+    fn token_in_shard_0(cache: &TokenCache) -> String {
+        loop {
+            let t = new_token();
+            if ((cache.hash(t.as_bytes()) >> 32) as usize).is_multiple_of(SHARDS) {
+                break t;
+            }
+        }
+    }
+
     /// The verification of an access token issued at `iat` for "a".
     fn verified(iat: u64) -> DecodedToken {
-        let claims: Map<String, Value> =
-            json!({"sub": "a", "iat": iat, "nbf": iat, "exp": iat + LIFETIME})
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
+        verification(json!({"sub": "a", "iat": iat, "nbf": iat, "exp": iat + LIFETIME}))
+    }
+
+    /// A verification for `sub` with `jti`, issued at `iat`.
+    fn verified_as(sub: &str, jti: &str, iat: u64) -> DecodedToken {
+        verification(json!({"sub": sub, "jti": jti, "iat": iat, "exp": iat + LIFETIME}))
+    }
+
+    /// What verification makes of these claims (`sub`, and `jti`, `iat`, `nbf`, `exp` when
+    /// present), with a header of its own.
+    fn verification(claims: Value) -> DecodedToken {
+        let claims: Map<String, Value> = claims.as_object().cloned().unwrap_or_default();
+        let time = |name: &str| claims.get(name).and_then(Value::as_u64);
+        let mut hot = [None; Hot::COUNT];
+        hot[Hot::Jti as usize] = claims.get("jti").and_then(Value::as_str);
         DecodedToken {
             header: Arc::new(Map::new()),
             names: claims.keys().fold(0, |bits, name| bits | claim_bit(name)),
-            texts: Texts::new(
-                &Value::Object(claims.clone()).to_string(),
-                [None; Hot::COUNT],
-            ),
-            claims: OnceLock::from(claims),
+            texts: Texts::new(&Value::Object(claims.clone()).to_string(), hot),
             uuids: OnceLock::new(),
             clean_at: Default::default(),
-            identity: json!("a"),
+            identity: claims["sub"].clone(),
             identity_claim: "sub".into(),
             algorithm: jsonwebtoken::Algorithm::HS256,
             token_type: TokenType::Access,
             fresh: Freshness::Bool(false),
-            exp: Some(iat + LIFETIME),
-            iat: Some(iat),
-            nbf: Some(iat),
+            exp: time("exp"),
+            iat: time("iat"),
+            nbf: time("nbf"),
             external: false,
+            claims: OnceLock::from(claims),
         }
     }
 
@@ -380,12 +397,7 @@ mod tests {
         // 16 shards of 2 entries each.
         let cache = TokenCache::new(32).unwrap();
         let now = 1_800_000_000;
-        let in_shard_0 = || loop {
-            let t = new_token();
-            if ((cache.hash(t.as_bytes()) >> 32) as usize).is_multiple_of(SHARDS) {
-                break t;
-            }
-        };
+        let in_shard_0 = || token_in_shard_0(&cache);
         let shard: Vec<String> = (0..3).map(|_| in_shard_0()).collect();
         // A token verified at `now` (issued then).
         let insert = |t: &String, now| cache.insert(t, &verified(now), now);
@@ -412,31 +424,6 @@ mod tests {
         insert(&fresh, later);
         assert_eq!(cache.len(), 1, "expired entries make room");
         assert!(cache.get(fresh.as_bytes(), later, 0).unwrap().is_ok());
-    }
-
-    /// A verification for `sub` with `jti`, issued at `iat`, with a header of its own.
-    fn verified_as(sub: &str, jti: &str, iat: u64) -> DecodedToken {
-        let claims = json!({"sub": sub, "jti": jti, "iat": iat, "exp": iat + LIFETIME});
-        let claims = claims.as_object().cloned().unwrap_or_default();
-        let mut hot = [None; Hot::COUNT];
-        hot[Hot::Jti as usize] = Some(jti);
-        DecodedToken {
-            header: Arc::new(Map::new()),
-            names: claims.keys().fold(0, |bits, name| bits | claim_bit(name)),
-            texts: Texts::new(&Value::Object(claims.clone()).to_string(), hot),
-            claims: OnceLock::from(claims),
-            uuids: OnceLock::new(),
-            clean_at: Default::default(),
-            identity: json!(sub),
-            identity_claim: "sub".into(),
-            algorithm: jsonwebtoken::Algorithm::HS256,
-            token_type: TokenType::Access,
-            fresh: Freshness::Bool(false),
-            exp: Some(iat + LIFETIME),
-            iat: Some(iat),
-            nbf: None,
-            external: false,
-        }
     }
 
     /// `entry` holds exactly what `decoded.lean(token)` holds.
@@ -474,12 +461,7 @@ mod tests {
         // 16 shards of 2 entries each.
         let cache = TokenCache::new(32).unwrap();
         let now = 1_800_000_000;
-        let in_shard_0 = || loop {
-            let t = new_token();
-            if ((cache.hash(t.as_bytes()) >> 32) as usize).is_multiple_of(SHARDS) {
-                break t;
-            }
-        };
+        let in_shard_0 = || token_in_shard_0(&cache);
         let [a, b, c, d] = [0; 4].map(|_| in_shard_0());
         let va = verified_as("alice", "jti-a", now);
         let vb = verified_as("bob", "jti-b", now);
