@@ -36,12 +36,41 @@ async fn conn(url: &str) -> redis::aio::MultiplexedConnection {
         .unwrap()
 }
 
+/// Runs `cmd` on `url` over a new connection, again while the connection fails, for at
+/// most 10 s: during a failover the Sentinels close the clients of the servers they
+/// reconfigure (`CLIENT KILL TYPE normal`), and a restarted server refuses connections for
+/// a moment. Any other error fails the test.
+async fn query<T: redis::FromRedisValue>(url: &str, cmd: &redis::Cmd) -> T {
+    let started = Instant::now();
+    loop {
+        let answer = async {
+            let mut conn = redis::Client::open(url)?
+                .get_multiplexed_async_connection()
+                .await?;
+            cmd.query_async(&mut conn).await
+        }
+        .await;
+        match answer {
+            Ok(value) => return value,
+            Err(e)
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || e.is_timeout() =>
+            {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "{url}: {e} for 10 s"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
+}
+
 async fn info(url: &str, section: &str) -> String {
-    redis::cmd("INFO")
-        .arg(section)
-        .query_async(&mut conn(url).await)
-        .await
-        .unwrap()
+    query(url, redis::cmd("INFO").arg(section)).await
 }
 
 async fn eventually(what: &str, within: Duration, mut ok: impl AsyncFnMut() -> bool) {
@@ -80,12 +109,8 @@ async fn cluster() -> Option<Cluster> {
             "the sentinels know the replica and each other",
             Duration::from_secs(20),
             async || {
-                let master: Vec<redis::Value> = redis::cmd("SENTINEL")
-                    .arg("master")
-                    .arg(MASTER)
-                    .query_async(&mut conn(&url).await)
-                    .await
-                    .unwrap();
+                let master: Vec<redis::Value> =
+                    query(&url, redis::cmd("SENTINEL").arg("master").arg(MASTER)).await;
                 let field = |name: &str| {
                     master
                         .chunks(2)
@@ -109,10 +134,7 @@ async fn cluster() -> Option<Cluster> {
 }
 
 async fn role(url: &str) -> String {
-    let role: Vec<redis::Value> = redis::cmd("ROLE")
-        .query_async(&mut conn(url).await)
-        .await
-        .unwrap();
+    let role: Vec<redis::Value> = query(url, &redis::cmd("ROLE")).await;
     match &role[0] {
         redis::Value::BulkString(r) => String::from_utf8_lossy(r).into_owned(),
         other => format!("{other:?}"),
@@ -213,7 +235,6 @@ async fn failover_keeps_acknowledged_revocations(kill_the_primary: bool) {
     let mut probes = 0;
     let reached = {
         let started = Instant::now();
-        let mut new_primary = conn(&replica_url).await;
         loop {
             probes += 1;
             let id = format!("jti:probe-{probes}");
@@ -221,11 +242,10 @@ async fn failover_keeps_acknowledged_revocations(kill_the_primary: bool) {
                 .await
                 .is_ok()
             {
-                let on_new: Option<String> = redis::cmd("GET")
+                let get = redis::cmd("GET")
                     .arg(format!("jwt-extended:revoked:{id}"))
-                    .query_async(&mut new_primary)
-                    .await
-                    .unwrap();
+                    .clone();
+                let on_new: Option<String> = query(&replica_url, &get).await;
                 if on_new.is_some() {
                     break started.elapsed();
                 }
@@ -250,14 +270,12 @@ async fn failover_keeps_acknowledged_revocations(kill_the_primary: bool) {
     );
 
     // The new primary has both revocations; A and B refuse both tokens.
-    let mut new_primary = conn(&replica_url).await;
     for t in [&before, &after] {
         let jti = a.decode_token(t).unwrap().jti().unwrap().to_owned();
-        let kept: Option<String> = redis::cmd("GET")
+        let get = redis::cmd("GET")
             .arg(format!("jwt-extended:revoked:jti:{jti}"))
-            .query_async(&mut new_primary)
-            .await
-            .unwrap();
+            .clone();
+        let kept: Option<String> = query(&replica_url, &get).await;
         assert_eq!(kept.as_deref(), Some("1"));
     }
     eventually(
