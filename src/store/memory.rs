@@ -117,9 +117,11 @@ impl MemoryStore {
     pub fn new() -> Self {
         let mut shards = Vec::with_capacity(SHARDS);
         shards.resize_with(SHARDS, || Mutex::new(Shard::default()));
+        let hasher = RandomState::new();
+        let revision_base = hasher.hash_one(SHARDS) | 1;
         let mut store = Self {
             shards: shards.into_boxed_slice(),
-            hasher: RandomState::new(),
+            hasher,
             len: AtomicUsize::new(0),
             users: AtomicUsize::new(0),
             capacity: Self::DEFAULT_CAPACITY,
@@ -129,9 +131,8 @@ impl MemoryStore {
             step_cursor: AtomicUsize::new(0),
             last_capacity_sweep: AtomicU64::new(u64::MAX),
             writes: AtomicU64::new(0),
-            revision_base: 0,
+            revision_base,
         };
-        store.revision_base = store.hasher.hash_one(SHARDS) | 1;
         store.set_sweep_interval(Self::DEFAULT_SWEEP_INTERVAL);
         store
     }
